@@ -1,0 +1,73 @@
+# servesim build. `make` builds build/servesim; `make test`, `make san`,
+# `make bench`, `make run`. Dependencies come from pkg-config; when one is
+# missing, tools/bootstrap installs the Debian packages first.
+
+CC      ?= cc
+PKGS    := gsl yaml-0.1 hdf5 cmocka
+WARN    := -Wall -Wextra -Wshadow -Wconversion -Werror
+CSTD    := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+OPT     ?= -O2 -g
+# Recursive (=) so they are read after build/.deps has run the bootstrap.
+DEP_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+DEP_LIBS   = $(shell pkg-config --libs gsl yaml-0.1 hdf5) -lm
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka)
+
+B       ?= build
+SRCS    := $(sort $(filter-out sim/cli/main.c,$(wildcard sim/*/*.c)))
+OBJS    := $(SRCS:%.c=$(B)/obj/%.o)
+TESTS   := $(sort $(wildcard tests/unit/test_*.c))
+TBINS   := $(TESTS:tests/unit/%.c=$(B)/tests/%)
+HDRS    := $(wildcard sim/*/*.h) $(wildcard tests/unit/*.h)
+
+.PHONY: all test san bench run clean docs check-deps unit scenario-tests
+.DELETE_ON_ERROR:
+
+all: $(B)/servesim
+
+$(B)/.deps:
+	@mkdir -p $(B)
+	@pkg-config --exists $(PKGS) 2>/dev/null || tools/bootstrap
+	@pkg-config --exists $(PKGS) || { echo "missing: pkg-config modules $(PKGS)" >&2; exit 1; }
+	@touch $@
+
+$(B)/obj/%.o: %.c $(HDRS) $(B)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(OPT) $(WARN) $(EXTRA_CFLAGS) $(DEP_CFLAGS) -c $< -o $@
+
+$(B)/libservesim.a: $(OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/servesim: $(B)/obj/sim/cli/main.o $(B)/libservesim.a
+	$(CC) $(EXTRA_CFLAGS) $(EXTRA_LDFLAGS) -o $@ $^ $(DEP_LIBS)
+
+$(B)/tests/%: tests/unit/%.c $(B)/libservesim.a $(HDRS) $(B)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(OPT) $(WARN) -Wno-conversion $(EXTRA_CFLAGS) $(DEP_CFLAGS) -Isim \
+		-o $@ $< $(B)/libservesim.a $(EXTRA_LDFLAGS) $(DEP_LIBS) $(CMOCKA_LIBS)
+
+# Unit tests, then scenario tests against the binary; one closing tally.
+test: $(B)/servesim $(TBINS)
+	@tests/run-tests $(B)
+
+san:
+	$(MAKE) B=build/san OPT="-O1 -g -fno-omit-frame-pointer" \
+		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" \
+		EXTRA_LDFLAGS="-fsanitize=address,undefined" test
+
+$(B)/bench/%: tools/bench/%.c $(B)/libservesim.a $(HDRS) $(B)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(OPT) $(WARN) $(DEP_CFLAGS) -Isim -o $@ $< $(B)/libservesim.a $(DEP_LIBS)
+
+bench: $(B)/servesim $(patsubst tools/bench/%.c,$(B)/bench/%,$(wildcard tools/bench/*.c))
+	@tools/bench/run $(B)
+
+run: $(B)/servesim
+	$(B)/servesim run scenarios/quickstart.yaml --out out/quickstart
+
+# Regenerates the key reference at the end of docs/scenario.md.
+docs: $(B)/servesim
+	@tools/gen-scenario-doc $(B)/servesim docs/scenario.md
+
+clean:
+	rm -rf build out
