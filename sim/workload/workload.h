@@ -1,0 +1,94 @@
+/*
+ * sim/workload: where requests come from. Owns the `workloads:` section of a
+ * scenario (arrival processes, rate profiles, length models, trace replay)
+ * and, from the workload issue on, the sources that turn it into requests.
+ *
+ * Invariants:
+ *  - Each workload draws from its own RNG stream named after it, so two
+ *    scenarios that differ only in policy see identical requests.
+ *  - A decoded wl_config is internally consistent: exactly one of arrivals
+ *    and trace; a length model for synthetic arrivals; ordered rate points.
+ */
+#ifndef SIM_WORKLOAD_H
+#define SIM_WORKLOAD_H
+
+#include "../config/config.h"
+
+enum wl_process { WL_POISSON, WL_GAMMA, WL_DETERMINISTIC, WL_ONOFF };
+enum wl_rate_kind { WL_RATE_CONST, WL_RATE_STEPS, WL_RATE_RAMPS, WL_RATE_DIURNAL, WL_RATE_CSV };
+
+struct wl_diurnal {
+	sim_time period;
+	double peak, trough; /* per second */
+	sim_time peak_at;    /* offset of the peak within the period */
+};
+
+struct wl_rate {
+	enum wl_rate_kind kind;
+	double value;          /* CONST: per second */
+	struct cfg_list steps; /* of struct cfg_tpair: rate holds until the next */
+	struct cfg_list ramps; /* of struct cfg_tpair: linear between points */
+	struct wl_diurnal diurnal;
+	const char *csv; /* (time, rate) points, linear between */
+};
+
+struct wl_arrivals {
+	int process; /* enum wl_process */
+	double cv;   /* gamma: coefficient of variation of inter-arrival times */
+	struct wl_rate rate;
+	double multiplier;
+	sim_time on_duration, off_duration; /* onoff: mean burst and gap lengths */
+	bool has_rate;
+};
+
+enum wl_dist_kind { WL_DIST_FIXED, WL_DIST_UNIFORM, WL_DIST_NORMAL, WL_DIST_LOGNORMAL };
+
+struct wl_dist {
+	int dist; /* enum wl_dist_kind */
+	double value, min, max, mean, stddev, p50, p90;
+	bool has_value, has_min, has_max, has_mean, has_stddev, has_p50, has_p90;
+};
+
+struct wl_lengths {
+	struct wl_dist prompt, output;
+	bool has_prompt, has_output;
+	const char *empirical; /* CSV of joint (prompt, output) samples */
+	const char *prompt_column, *output_column;
+};
+
+enum wl_trace_format { WL_FMT_AUTO, WL_FMT_AZURE, WL_FMT_MOONCAKE, WL_FMT_BURSTGPT, WL_FMT_CSV, WL_FMT_JSONL };
+enum wl_on_error { WL_ON_ERROR_FAIL, WL_ON_ERROR_SKIP };
+
+struct wl_columns {
+	const char *timestamp, *prompt, *output, *hash_ids;
+	int timestamp_unit; /* 0 s, 1 ms, 2 us, 3 ns */
+};
+
+struct wl_trace {
+	const char *path;
+	int format; /* enum wl_trace_format */
+	double time_scale, rate_scale;
+	sim_time start, end; /* window of trace time; end 0 = to the end */
+	bool loop, sort;
+	int on_error; /* enum wl_on_error */
+	int64_t max_prompt_tokens, max_output_tokens; /* 0 = no cap */
+	const char *model, *log_type; /* BurstGPT filters */
+	struct wl_columns columns;
+};
+
+struct wl_config {
+	const char *name;
+	const char *deployment; /* target deployment (or NULL: by model) */
+	const char *model;
+	const char *tenant, *slo_class, *lora;
+	int64_t priority;
+	struct wl_arrivals arrivals;
+	struct wl_lengths lengths;
+	struct wl_trace trace;
+	bool has_arrivals, has_lengths, has_trace;
+	sim_time start, end; /* active window in simulated time; end 0 = duration */
+};
+
+extern const struct cfg_schema wl_config_schema;
+
+#endif
