@@ -1,0 +1,163 @@
+/*
+ * sim/report: what a run tells. Owns the `slo:`, `score:` and `outputs:`
+ * sections, the JSON writer behind summary.json, the HDF5 writer behind
+ * results.h5 (appendable, chunked, compressed compound tables) and atomic
+ * file output (a temporary name, then rename).
+ *
+ * Invariants:
+ *  - Writers never emit a value that depends on wall clock, pointer values
+ *    or hash order; keys come out in the order the caller writes them.
+ *  - A file is visible under its final name only when it is complete.
+ */
+#ifndef SIM_REPORT_H
+#define SIM_REPORT_H
+
+#include "../config/config.h"
+
+#include <stdio.h>
+
+/* ---- configuration ---- */
+
+struct rep_slo_class {
+	sim_time ttft, tpot, e2e; /* e2e 0: not checked */
+};
+
+enum rep_cmp { REP_LE, REP_LT, REP_GE, REP_GT, REP_EQ };
+
+struct rep_constraint {
+	const char *field; /* a summary.json path, e.g. ttft_s.p99 */
+	int op;            /* enum rep_cmp */
+	double value;
+	const char *text;
+};
+
+struct rep_score {
+	const char *minimize, *maximize;
+	struct cfg_list subject_to; /* of struct rep_constraint */
+	struct cfg_list weights;    /* of struct cfg_named (double values) */
+};
+
+struct rep_outputs {
+	sim_time timeseries_interval;
+	bool requests;         /* write /requests rows */
+	const char *openmetrics_epoch; /* RFC 3339 time of simulated t=0 */
+};
+
+struct rep_config {
+	struct cfg_list slo; /* of struct cfg_named (struct rep_slo_class) */
+	struct rep_score score;
+	struct rep_outputs outputs;
+	bool has_score;
+};
+
+extern const struct cfg_schema rep_score_schema;
+extern const struct cfg_schema rep_outputs_schema;
+extern const struct cfg_schema rep_slo_class_schema;
+int rep_decode_slo(struct cfg_ctx *c, const struct cfg_node *n, void *dst);
+/* True when `path` names a numeric summary.json field usable in a score. */
+bool rep_summary_field_known(const char *path);
+extern const char *const rep_summary_fields[];
+
+/* ---- JSON ---- */
+
+struct rep_json {
+	char *buf;
+	size_t len, cap;
+	int depth;
+	bool first[64];   /* no element written yet at this depth */
+	bool after_key;
+};
+
+void rep_json_init(struct rep_json *j);
+void rep_json_release(struct rep_json *j);
+void rep_json_begin_object(struct rep_json *j);
+void rep_json_end_object(struct rep_json *j);
+void rep_json_begin_array(struct rep_json *j);
+void rep_json_end_array(struct rep_json *j);
+void rep_json_key(struct rep_json *j, const char *key);
+void rep_json_str(struct rep_json *j, const char *s);
+void rep_json_int(struct rep_json *j, int64_t v);
+/* Shortest text that reads back as the same double; non-finite -> null. */
+void rep_json_double(struct rep_json *j, double v);
+void rep_json_bool(struct rep_json *j, bool v);
+void rep_json_null(struct rep_json *j);
+/* Formats v as the shortest round-trip decimal into buf (>= 32 bytes). */
+void rep_fmt_double(double v, char *buf, size_t n);
+/* Appends s as a JSON string literal (quotes and escapes) to j's buffer. */
+void rep_json_escape(struct rep_json *j, const char *s);
+
+/* ---- files ---- */
+
+/* Writes data to path atomically (temporary file, then rename). */
+int rep_write_file(const char *path, const char *data, size_t len, struct sim_err *err);
+/* Creates a directory and its parents. */
+int rep_mkdir_p(const char *dir, struct sim_err *err);
+
+/* ---- HDF5 tables ---- */
+
+enum rep_col_type { REP_COL_I64, REP_COL_I32, REP_COL_F64, REP_COL_STR };
+
+struct rep_col {
+	const char *name;
+	enum rep_col_type type;
+	size_t off;
+	size_t len; /* REP_COL_STR: fixed length including the NUL */
+};
+
+struct rep_h5; /* one results file being written */
+struct rep_h5_table;
+
+/* Opens path's temporary sibling for writing; rep_h5_close commits it. */
+struct rep_h5 *rep_h5_create(const char *path, struct sim_err *err);
+/* commit: rename into place; otherwise delete. Returns -1 on I/O error. */
+int rep_h5_close(struct rep_h5 *h, bool commit, struct sim_err *err);
+/* A chunked, deflate-compressed, appendable table of rows of row_size bytes
+ * laid out as cols describe; groups on the path are created. */
+struct rep_h5_table *rep_h5_table_new(struct rep_h5 *h, const char *path,
+				      const struct rep_col *cols, size_t ncols,
+				      size_t row_size, struct sim_err *err);
+int rep_h5_table_append(struct rep_h5_table *t, const void *rows, size_t n);
+/* Flushes buffered rows; the table handle is freed. */
+int rep_h5_table_close(struct rep_h5_table *t);
+int rep_h5_attr_str(struct rep_h5 *h, const char *obj, const char *name,
+		    const char *value);
+
+/* ---- run results ---- */
+
+enum rep_status { REP_COMPLETED, REP_FAILED, REP_DROPPED, REP_IN_FLIGHT, REP_REJECTED };
+
+/* One /requests row: what happened to one request (times in seconds). */
+struct rep_request_row {
+	int64_t id;
+	int32_t workload, deployment, replica, status;
+	char tenant[32], slo_class[32];
+	double arrival_s, first_scheduled_s, first_token_s, finish_s;
+	int64_t prompt_tokens, output_tokens, cached_tokens;
+	int32_t preemptions, retries;
+};
+
+struct rep_request_counts {
+	int64_t arrived, completed, failed, dropped, in_flight_at_end;
+};
+
+/* What summary.json says; grows with the rooms that fill it. */
+struct rep_summary {
+	const char *scenario;
+	uint64_t seed;
+	sim_time sim_time;
+	double wall_time_s; /* the only field that may differ between identical runs */
+	uint64_t events_processed;
+	struct rep_request_counts requests;
+};
+
+/* Renders summary.json (keys in the contract's order). */
+void rep_summary_json(const struct rep_summary *s, struct rep_json *j);
+
+struct rep_results; /* results.h5 being written */
+struct rep_results *rep_results_open(const char *path, struct sim_err *err);
+int rep_results_add_request(struct rep_results *r, const struct rep_request_row *row);
+int rep_results_set_scenario(struct rep_results *r, const char *yaml_text);
+/* commit: complete the file and rename it into place; else discard. */
+int rep_results_close(struct rep_results *r, bool commit, struct sim_err *err);
+
+#endif
