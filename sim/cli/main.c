@@ -1,0 +1,134 @@
+/* servesim: entry point and the small subcommands. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+	const char *usage;
+};
+
+static const struct command commands[] = {
+	{"run", cmd_run, "simulate a scenario and report on it",
+	 "usage: servesim run SCENARIO.yaml [--seed N] [--set path=value]... [--out DIR] [--quiet]\n"
+	 "\n"
+	 "Simulates the scenario and prints a summary.\n"
+	 "  --seed N          random seed (overrides the scenario's seed:)\n"
+	 "  --set path=value  override one key before validation, e.g.\n"
+	 "                    --set deployments[0].replicas=4  --set 'workloads[0].arrivals.rate=12/s'\n"
+	 "                    (the value is YAML: --set 'router.buffer={capacity: 10}')\n"
+	 "  --out DIR         write DIR/summary.json and DIR/results.h5; each file appears\n"
+	 "                    only when complete\n"
+	 "  --quiet           print nothing on success\n"
+	 "Exit status: 0 success, 2 bad input or usage, 1 internal failure.\n"},
+	{"validate", cmd_validate, "check a scenario without running it",
+	 "usage: servesim validate SCENARIO.yaml [--set path=value]... [--print]\n"
+	 "\n"
+	 "Loads the scenario (includes, overrides, every check a run makes) and reports\n"
+	 "the first problem as file:line:col: message, with exit status 2.\n"
+	 "  --print   print the resolved scenario (after include: and --set) as YAML\n"},
+	{"version", cmd_version, "print the version", "usage: servesim version\n"},
+	{"help", cmd_help, "help on a command, or on the scenario keys",
+	 "usage: servesim help [COMMAND | scenario]\n"
+	 "\n"
+	 "  servesim help scenario   print the reference of every scenario key (markdown)\n"},
+	{NULL, NULL, NULL, NULL}};
+
+static void overview(FILE *f)
+{
+	fprintf(f, "servesim %s: deterministic simulator of LLM inference clusters on Kubernetes\n\n"
+		   "usage: servesim COMMAND [ARGS]\n\ncommands:\n", SERVESIM_VERSION);
+	for (const struct command *c = commands; c->name; c++)
+		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+	fprintf(f, "\n'servesim help COMMAND' tells more; docs/scenario.md describes scenarios.\n");
+}
+
+int cmd_help(int argc, char **argv)
+{
+	if (argc < 2) {
+		overview(stdout);
+		return 0;
+	}
+	if (argc > 2) {
+		fprintf(stderr, "servesim help: one topic at a time\n");
+		return 2;
+	}
+	if (!strcmp(argv[1], "scenario")) {
+		printf("## Scenario key reference\n");
+		scn_write_reference(stdout);
+		return 0;
+	}
+	for (const struct command *c = commands; c->name; c++)
+		if (!strcmp(c->name, argv[1])) {
+			fputs(c->usage, stdout);
+			return 0;
+		}
+	fprintf(stderr, "servesim help: no command '%s'\n", argv[1]);
+	return 2;
+}
+
+int cmd_version(int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1) {
+		fprintf(stderr, "servesim version: takes no arguments\n");
+		return 2;
+	}
+	printf("servesim %s\n", SERVESIM_VERSION);
+	return 0;
+}
+
+int cmd_validate(int argc, char **argv)
+{
+	struct cli_opts o;
+	struct scenario s;
+	struct sim_err err;
+	int rc;
+
+	if ((rc = cli_parse(argc, argv, "validate", "set print", &o)))
+		return rc;
+	if (!o.scenario) {
+		fprintf(stderr, "servesim validate: no scenario given (usage: servesim validate SCENARIO.yaml)\n");
+		cli_opts_release(&o);
+		return 2;
+	}
+	sim_err_clear(&err);
+	if (scn_load(&s, o.scenario, o.sets, o.nsets, &err)) {
+		fprintf(stderr, "%s\n", err.msg);
+		cli_opts_release(&o);
+		return sim_err_exit_code(&err);
+	}
+	if (o.print) {
+		char *y = cfg_to_yaml(s.doc.root);
+		fputs(y, stdout);
+		free(y);
+	} else {
+		printf("%s: ok (%zu deployment%s, %zu workload%s)\n", o.scenario, s.deployments.n,
+		       s.deployments.n == 1 ? "" : "s", s.workloads.n, s.workloads.n == 1 ? "" : "s");
+	}
+	scn_release(&s);
+	cli_opts_release(&o);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		overview(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		return cmd_help(1, argv + 1);
+	if (!strcmp(argv[1], "--version"))
+		return cmd_version(1, argv + 1);
+	for (const struct command *c = commands; c->name; c++)
+		if (!strcmp(c->name, argv[1]))
+			return c->fn(argc - 1, argv + 1);
+	fprintf(stderr, "servesim: unknown command '%s' (commands: run, validate, version, help)\n",
+		argv[1]);
+	return 2;
+}

@@ -1,0 +1,116 @@
+/* Command-line options shared by the subcommands. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int usage_error(const char *cmd, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "servesim %s: ", cmd);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see 'servesim help %s')\n", cmd);
+	return 2;
+}
+
+/* "--name=value" or "--name value"; returns the value or NULL. */
+static const char *opt_value(int argc, char **argv, int *i, const char *name)
+{
+	size_t l = strlen(name);
+	const char *a = argv[*i];
+	if (strncmp(a, name, l))
+		return NULL;
+	if (a[l] == '=')
+		return a + l + 1;
+	if (a[l] != '\0')
+		return NULL;
+	if (*i + 1 >= argc)
+		return "";
+	return argv[++*i];
+}
+
+static bool allowed_opt(const char *allowed, const char *name)
+{
+	/* allowed is a space-separated list of option names without dashes */
+	size_t l = strlen(name);
+	for (const char *p = allowed; (p = strstr(p, name)) != NULL; p += l)
+		if ((p == allowed || p[-1] == ' ') && (p[l] == ' ' || p[l] == '\0'))
+			return true;
+	return false;
+}
+
+int cli_parse(int argc, char **argv, const char *cmd, const char *allowed, struct cli_opts *o)
+{
+	static const char *const names[] = {"seed", "set", "out", "quiet", "print", "trace",
+					    "trace-format", NULL};
+	memset(o, 0, sizeof(*o));
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v;
+		char opt[40];
+		bool known = false;
+		if (a[0] != '-' || !strcmp(a, "-")) {
+			if (o->scenario)
+				return usage_error(cmd, "unexpected argument '%s'", a);
+			o->scenario = a;
+			continue;
+		}
+		if (!strcmp(a, "--")) {
+			if (i + 1 < argc && !o->scenario)
+				o->scenario = argv[++i];
+			if (i + 1 < argc)
+				return usage_error(cmd, "unexpected argument '%s'", argv[i + 1]);
+			break;
+		}
+		for (size_t k = 0; names[k]; k++) {
+			snprintf(opt, sizeof(opt), "--%s", names[k]);
+			if (strncmp(a, opt, strlen(opt)) || (a[strlen(opt)] && a[strlen(opt)] != '='))
+				continue;
+			known = true;
+			if (!allowed_opt(allowed, names[k]))
+				return usage_error(cmd, "option '%s' does not apply here", opt);
+			if (!strcmp(names[k], "quiet")) {
+				if (a[strlen(opt)])
+					return usage_error(cmd, "option '%s' takes no value", opt);
+				o->quiet = true;
+			} else if (!strcmp(names[k], "print")) {
+				if (a[strlen(opt)])
+					return usage_error(cmd, "option '%s' takes no value", opt);
+				o->print = true;
+			} else {
+				v = opt_value(argc, argv, &i, opt);
+				if (!v || !*v)
+					return usage_error(cmd, "option '%s' needs a value", opt);
+				if (!strcmp(names[k], "seed")) {
+					char *end;
+					unsigned long long s;
+					errno = 0;
+					s = strtoull(v, &end, 10);
+					if (errno || *end || v[0] == '-' || v[0] == '+' || s > INT64_MAX)
+						return usage_error(cmd, "--seed: expected a whole number from 0 to 2^63-1, got '%s'", v);
+					o->seed = s;
+					o->has_seed = true;
+				} else if (!strcmp(names[k], "set")) {
+					o->sets = xrealloc(o->sets, sizeof(*o->sets) * (o->nsets + 1));
+					o->sets[o->nsets++] = v;
+				} else if (!strcmp(names[k], "out")) {
+					o->out = v;
+				} else if (!strcmp(names[k], "trace")) {
+					o->trace = v;
+				} else if (!strcmp(names[k], "trace-format")) {
+					o->trace_format = v;
+				}
+			}
+			break;
+		}
+		if (!known)
+			return usage_error(cmd, "unknown option '%s'", a);
+	}
+	return 0;
+}
+
+void cli_opts_release(struct cli_opts *o)
+{
+	free(o->sets);
+	memset(o, 0, sizeof(*o));
+}

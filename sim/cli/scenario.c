@@ -1,0 +1,222 @@
+/* The scenario: the top-level schema, and the checks that span rooms. */
+#include "cli.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#define T struct scenario
+static const struct cfg_field scn_fields[] = {
+	{.key = "name", .type = CFG_T_STR, .off = offsetof(T, name), .flags = CFG_REQUIRED,
+	 .doc = "scenario name; appears in summary.json as \"scenario\""},
+	{.key = "description", .type = CFG_T_STR, .off = offsetof(T, description),
+	 .doc = "free text"},
+	{.key = "seed", .type = CFG_T_INT, .off = offsetof(T, seed), .def = "1", .flags = CFG_MIN,
+	 .min = 0, .doc = "random seed (overridden by --seed)"},
+	{.key = "duration", .type = CFG_T_DURATION, .off = offsetof(T, duration),
+	 .flags = CFG_REQUIRED | CFG_GT, .min = 0, .doc = "arrivals stop here; in-flight requests then drain"},
+	{.key = "drain_timeout", .type = CFG_T_DURATION, .off = offsetof(T, drain_timeout), .def = "10m",
+	 .doc = "what is still in flight after duration + drain_timeout counts as in_flight_at_end"},
+	{.key = "cluster", .type = CFG_T_STRUCT, .off = offsetof(T, cluster), .sub = &clu_cluster_schema,
+	 .has = true, .has_off = offsetof(T, has_cluster),
+	 .doc = "node pools; without it every replica gets dedicated GPUs at once, billed at catalog prices"},
+	{.key = "deployments", .type = CFG_T_LIST, .off = offsetof(T, deployments),
+	 .sub = &clu_deployment_schema, .flags = CFG_REQUIRED, .doc = "model-server deployments"},
+	{.key = "router", .type = CFG_T_STRUCT, .off = offsetof(T, router), .sub = &rt_config_schema,
+	 .doc = "the gateway in front of every deployment"},
+	{.key = "workloads", .type = CFG_T_LIST, .off = offsetof(T, workloads), .sub = &wl_config_schema,
+	 .doc = "request sources"},
+	{.key = "slo", .type = CFG_T_CUSTOM, .off = offsetof(T, report.slo), .fn = rep_decode_slo,
+	 .sub = &rep_slo_class_schema,
+	 .doc = "SLO thresholds per class name (e.g. default, interactive); `default` applies to all others"},
+	{.key = "score", .type = CFG_T_STRUCT, .off = offsetof(T, report.score), .sub = &rep_score_schema,
+	 .has = true, .has_off = offsetof(T, report.has_score), .doc = "the composite score"},
+	{.key = "outputs", .type = CFG_T_STRUCT, .off = offsetof(T, report.outputs),
+	 .sub = &rep_outputs_schema, .doc = "what is recorded"},
+	{NULL}};
+#undef T
+
+static int dup_check(struct cfg_ctx *c, const struct cfg_node *root, const char *list,
+		     const struct cfg_list *l, size_t size, size_t name_off, const char *what)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const char *a = *(const char *const *)((const char *)l->items + i * size + name_off);
+		for (size_t j = 0; j < i; j++) {
+			const char *b = *(const char *const *)((const char *)l->items + j * size + name_off);
+			if (!strcmp(a, b)) {
+				char key[96];
+				snprintf(key, sizeof(key), "%s[%zu].name", list, i);
+				return cfg_error_at_key(c, root, key, "duplicate %s name '%s'", what, a);
+			}
+		}
+	}
+	return 0;
+}
+
+static const struct clu_deployment_config *dep_at(const struct scenario *s, size_t i)
+{
+	return CFG_LIST_AT(s->deployments, struct clu_deployment_config, i);
+}
+
+static int scn_check(struct cfg_ctx *c, const struct cfg_node *n, void *obj)
+{
+	struct scenario *s = obj;
+	char key[96];
+
+	if (s->deployments.n == 0)
+		return cfg_error_at_key(c, n, "deployments", "a scenario needs at least one deployment");
+	if (dup_check(c, n, "deployments", &s->deployments, sizeof(struct clu_deployment_config),
+		      offsetof(struct clu_deployment_config, name), "deployment") ||
+	    dup_check(c, n, "workloads", &s->workloads, sizeof(struct wl_config),
+		      offsetof(struct wl_config, name), "workload"))
+		return -1;
+
+	/* Each workload goes to one deployment. */
+	s->workload_target = sim_arena_alloc(&c->doc->arena, sizeof(size_t) * (s->workloads.n + 1));
+	for (size_t i = 0; i < s->workloads.n; i++) {
+		const struct wl_config *w = CFG_LIST_AT(s->workloads, struct wl_config, i);
+		size_t found = SIZE_MAX, matches = 0;
+		for (size_t d = 0; d < s->deployments.n; d++) {
+			if (w->deployment ? !strcmp(w->deployment, dep_at(s, d)->name)
+					  : w->model ? !strcmp(w->model, dep_at(s, d)->model) : true) {
+				if (found == SIZE_MAX)
+					found = d;
+				matches++;
+			}
+		}
+		if (w->deployment && found == SIZE_MAX) {
+			const char *names[64];
+			size_t k = 0;
+			const char *near;
+			for (size_t d = 0; d < s->deployments.n && k < 64; d++)
+				names[k++] = dep_at(s, d)->name;
+			near = cfg_closest(w->deployment, names, k);
+			snprintf(key, sizeof(key), "workloads[%zu].deployment", i);
+			if (near)
+				return cfg_error_at_key(c, n, key, "no deployment named '%s' (did you mean '%s'?)",
+							w->deployment, near);
+			return cfg_error_at_key(c, n, key, "no deployment named '%s'", w->deployment);
+		}
+		if (!w->deployment && w->model && found == SIZE_MAX) {
+			snprintf(key, sizeof(key), "workloads[%zu].model", i);
+			return cfg_error_at_key(c, n, key, "no deployment serves model '%s'", w->model);
+		}
+		if (!w->deployment && matches > 1) {
+			snprintf(key, sizeof(key), "workloads[%zu]", i);
+			return cfg_error_at_key(c, n, key,
+						"workload '%s' could go to %zu deployments: name one with 'deployment'",
+						w->name, matches);
+		}
+		s->workload_target[i] = found;
+	}
+
+	/* Pinned node pools exist; pools exist for every GPU when a cluster is given. */
+	for (size_t d = 0; d < s->deployments.n; d++) {
+		const struct clu_deployment_config *dp = dep_at(s, d);
+		if (dp->node_pool) {
+			bool ok = false;
+			for (size_t p = 0; p < s->cluster.node_pools.n; p++)
+				ok |= !strcmp(CFG_LIST_AT(s->cluster.node_pools, struct clu_pool_config, p)->name,
+					      dp->node_pool);
+			if (!ok) {
+				snprintf(key, sizeof(key), "deployments[%zu].node_pool", d);
+				return cfg_error_at_key(c, n, key, "no node pool named '%s'", dp->node_pool);
+			}
+		}
+	}
+
+	/* Autoscalers: the raw nodes the cluster room kept go to the scale room. */
+	s->autoscalers = sim_arena_alloc(&c->doc->arena,
+					 sizeof(*s->autoscalers) * (s->deployments.n + 1));
+	for (size_t d = 0; d < s->deployments.n; d++) {
+		size_t mark;
+		snprintf(key, sizeof(key), "deployments[%zu].autoscaler", d);
+		mark = cfg_path_push_key(c, key);
+		if (sc_autoscaler_decode(c, dep_at(s, d)->autoscaler, &s->autoscalers[d]))
+			return -1;
+		cfg_path_pop(c, mark);
+	}
+	{
+		size_t mark = cfg_path_push_key(c, "cluster.autoscaler");
+		if (sc_node_autoscaler_decode(c, s->has_cluster ? s->cluster.autoscaler : NULL,
+					      &s->node_autoscaler))
+			return -1;
+		cfg_path_pop(c, mark);
+		if (!s->has_cluster && s->node_autoscaler.type != SC_NODE_NONE)
+			s->node_autoscaler.type = SC_NODE_NONE;
+	}
+	if (s->has_cluster && s->cluster.node_pools.n == 0)
+		return cfg_error_at_key(c, n, "cluster", "a cluster needs at least one node pool");
+	return 0;
+}
+
+const struct cfg_schema scn_schema = {"scenario", sizeof(struct scenario), scn_fields, scn_check, NULL};
+
+int scn_load(struct scenario *s, const char *path, const char *const *sets, size_t nsets,
+	     struct sim_err *err)
+{
+	struct cfg_ctx c;
+	struct cfg_doc doc;
+
+	memset(s, 0, sizeof(*s));
+	cfg_doc_init(&doc);
+	if (cfg_doc_load_file(&doc, path, err))
+		goto fail;
+	for (size_t i = 0; i < nsets; i++)
+		if (cfg_doc_set(&doc, sets[i], err))
+			goto fail;
+	cfg_ctx_init(&c, &doc, err);
+	if (cfg_decode(&c, doc.root, &scn_schema, s))
+		goto fail;
+	s->doc = doc;
+	return 0;
+fail:
+	cfg_doc_release(&doc);
+	memset(s, 0, sizeof(*s));
+	return -1;
+}
+
+void scn_release(struct scenario *s)
+{
+	cfg_doc_release(&s->doc);
+	memset(s, 0, sizeof(*s));
+}
+
+/* ---- documentation ---- */
+
+const struct scn_doc_root scn_doc_roots[] = {
+	{"", &scn_schema, "Scenario keys"},
+	{"deployments[].autoscaler", &sc_hpa_schema, "Autoscaler `type: hpa`"},
+	{"deployments[].autoscaler", &sc_kpa_schema, "Autoscaler `type: kpa` (Knative)"},
+	{"deployments[].autoscaler", &sc_keda_schema, "Autoscaler `type: keda`"},
+	{"deployments[].autoscaler", &sc_predictive_schema, "Autoscaler `type: predictive`"},
+	{"cluster.autoscaler", &sc_node_autoscaler_schema, "Node autoscaler"},
+	{NULL, NULL, NULL}};
+
+struct ref_ctx {
+	FILE *f;
+};
+
+static void ref_row(void *ud, const char *path, const struct cfg_field *f)
+{
+	struct ref_ctx *r = ud;
+	fprintf(r->f, "| `%s` | %s", path, cfg_type_name(f));
+	if (f->type == CFG_T_ENUM) {
+		fputs(": ", r->f);
+		for (size_t i = 0; f->enums[i]; i++)
+			fprintf(r->f, "%s`%s`", i ? ", " : "", f->enums[i]);
+	}
+	fprintf(r->f, " | %s | %s |\n",
+		(f->flags & CFG_REQUIRED) ? "required" : f->def ? f->def : "-",
+		f->doc ? f->doc : "");
+}
+
+void scn_write_reference(FILE *f)
+{
+	struct ref_ctx r = {f};
+	for (size_t i = 0; scn_doc_roots[i].schema; i++) {
+		fprintf(f, "\n### %s\n\n| key | type | default | meaning |\n|---|---|---|---|\n",
+			scn_doc_roots[i].title);
+		cfg_schema_walk(scn_doc_roots[i].schema, scn_doc_roots[i].prefix, ref_row, &r);
+	}
+}
