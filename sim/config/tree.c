@@ -276,6 +276,15 @@ static char *read_file(const char *path, size_t *len, struct sim_err *err)
 	char *buf;
 	size_t n;
 
+	/* stat first: opening a FIFO or a device could block forever */
+	if (stat(path, &st) != 0) {
+		sim_err_set(err, SIM_EIO, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		sim_err_set(err, SIM_EIO, "%s: not a regular file", path);
+		return NULL;
+	}
 	f = fopen(path, "rb");
 	if (!f) {
 		sim_err_set(err, SIM_EIO, "%s: cannot open: %s", path, strerror(errno));

@@ -185,16 +185,17 @@ int rep_h5_attr_str(struct rep_h5 *h, const char *obj, const char *name, const c
 {
 	hid_t o, type, space, attr;
 	herr_t st;
-	size_t len = strlen(value);
+	const char *v[1] = {value};
 	o = H5Oopen(h->file, obj, H5P_DEFAULT);
 	if (o < 0)
 		return -1;
+	/* variable-length UTF-8, so h5py reads it back as str, not bytes */
 	type = H5Tcopy(H5T_C_S1);
-	H5Tset_size(type, len ? len : 1);
+	H5Tset_size(type, H5T_VARIABLE);
 	H5Tset_cset(type, H5T_CSET_UTF8);
 	space = H5Screate(H5S_SCALAR);
 	attr = H5Acreate2(o, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
-	st = attr < 0 ? -1 : H5Awrite(attr, type, len ? value : "");
+	st = attr < 0 ? -1 : H5Awrite(attr, type, v);
 	if (attr >= 0)
 		H5Aclose(attr);
 	H5Sclose(space);
