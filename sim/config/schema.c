@@ -162,6 +162,8 @@ static int decode_scalar(struct cfg_ctx *c, const struct cfg_node *n,
 			return cfg_error(c, n, "%s", msg);
 		return 0;
 	case CFG_T_STR:
+		if ((f->flags & CFG_REQUIRED) && !n->str[0])
+			return cfg_error(c, n, "must not be empty");
 		*(const char **)dst = n->str;
 		return 0;
 	case CFG_T_PATH:

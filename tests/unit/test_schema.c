@@ -172,6 +172,7 @@ static void required_keys(void **state)
 	(void)state;
 	expect_error("count: 2\n", "s.yaml:1:1: missing required key 'name'");
 	expect_error("name: ~\n", "s.yaml:1:7: name: required, must not be null");
+	expect_error("name: \"\"\n", "s.yaml:1:7: name: must not be empty");
 }
 
 static void closest_match(void **state)
