@@ -19,6 +19,9 @@ TESTS   := $(sort $(wildcard tests/unit/test_*.c))
 TBINS   := $(TESTS:tests/unit/%.c=$(B)/tests/%)
 HDRS    := $(wildcard sim/*/*.h) $(wildcard tests/unit/*.h)
 
+# `make V=1` shows whole commands.
+Q       := $(if $(V),,@)
+
 .PHONY: all test san bench run clean docs check-deps unit scenario-tests
 .DELETE_ON_ERROR:
 
@@ -32,18 +35,21 @@ $(B)/.deps:
 
 $(B)/obj/%.o: %.c $(HDRS) $(B)/.deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CSTD) $(OPT) $(WARN) $(EXTRA_CFLAGS) $(DEP_CFLAGS) -c $< -o $@
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(CSTD) $(OPT) $(WARN) $(EXTRA_CFLAGS) $(DEP_CFLAGS) -c $< -o $@
 
 $(B)/libservesim.a: $(OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(B)/servesim: $(B)/obj/sim/cli/main.o $(B)/libservesim.a
-	$(CC) $(EXTRA_CFLAGS) $(EXTRA_LDFLAGS) -o $@ $^ $(DEP_LIBS)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(EXTRA_CFLAGS) $(EXTRA_LDFLAGS) -o $@ $^ $(DEP_LIBS)
 
 $(B)/tests/%: tests/unit/%.c $(B)/libservesim.a $(HDRS) $(B)/.deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CSTD) $(OPT) $(WARN) -Wno-conversion $(EXTRA_CFLAGS) $(DEP_CFLAGS) -Isim \
+	@$(if $(V),,echo "  TEST    $<")
+	$(Q)$(CC) $(CSTD) $(OPT) $(WARN) -Wno-conversion $(EXTRA_CFLAGS) $(DEP_CFLAGS) -Isim \
 		-o $@ $< $(B)/libservesim.a $(EXTRA_LDFLAGS) $(DEP_LIBS) $(CMOCKA_LIBS)
 
 # Unit tests, then scenario tests against the binary; one closing tally.
@@ -57,7 +63,7 @@ san:
 
 $(B)/bench/%: tools/bench/%.c $(B)/libservesim.a $(HDRS) $(B)/.deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CSTD) $(OPT) $(WARN) $(DEP_CFLAGS) -Isim -o $@ $< $(B)/libservesim.a $(DEP_LIBS)
+	$(Q)$(CC) $(CSTD) $(OPT) $(WARN) $(DEP_CFLAGS) -Isim -o $@ $< $(B)/libservesim.a $(DEP_LIBS)
 
 bench: $(B)/servesim $(patsubst tools/bench/%.c,$(B)/bench/%,$(wildcard tools/bench/*.c))
 	@tools/bench/run $(B)

@@ -76,5 +76,9 @@ struct cli_opts {
 int cli_parse(int argc, char **argv, const char *cmd, const char *allowed,
 	      struct cli_opts *o);
 void cli_opts_release(struct cli_opts *o);
+/* Parses options and loads the scenario they name: 0, or the exit status
+ * after printing the problem (options are released then). */
+int cli_load(int argc, char **argv, const char *cmd, const char *allowed,
+	     struct cli_opts *o, struct scenario *s);
 
 #endif

@@ -86,22 +86,10 @@ int cmd_validate(int argc, char **argv)
 {
 	struct cli_opts o;
 	struct scenario s;
-	struct sim_err err;
 	int rc;
 
-	if ((rc = cli_parse(argc, argv, "validate", "set print", &o)))
+	if ((rc = cli_load(argc, argv, "validate", "set print", &o, &s)))
 		return rc;
-	if (!o.scenario) {
-		fprintf(stderr, "servesim validate: no scenario given (usage: servesim validate SCENARIO.yaml)\n");
-		cli_opts_release(&o);
-		return 2;
-	}
-	sim_err_clear(&err);
-	if (scn_load(&s, o.scenario, o.sets, o.nsets, &err)) {
-		fprintf(stderr, "%s\n", err.msg);
-		cli_opts_release(&o);
-		return sim_err_exit_code(&err);
-	}
 	if (o.print) {
 		char *y = cfg_to_yaml(s.doc.root);
 		fputs(y, stdout);

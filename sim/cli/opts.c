@@ -114,3 +114,25 @@ void cli_opts_release(struct cli_opts *o)
 	free(o->sets);
 	memset(o, 0, sizeof(*o));
 }
+
+int cli_load(int argc, char **argv, const char *cmd, const char *allowed,
+	     struct cli_opts *o, struct scenario *s)
+{
+	struct sim_err err;
+	int rc;
+	if ((rc = cli_parse(argc, argv, cmd, allowed, o)))
+		return rc;
+	if (!o->scenario) {
+		fprintf(stderr, "servesim %s: no scenario given (usage: servesim %s SCENARIO.yaml)\n",
+			cmd, cmd);
+		cli_opts_release(o);
+		return 2;
+	}
+	sim_err_clear(&err);
+	if (scn_load(s, o->scenario, o->sets, o->nsets, &err)) {
+		fprintf(stderr, "%s\n", err.msg);
+		cli_opts_release(o);
+		return sim_err_exit_code(&err);
+	}
+	return 0;
+}

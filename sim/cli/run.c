@@ -90,19 +90,9 @@ int cmd_run(int argc, char **argv)
 	double t0;
 	int rc;
 
-	if ((rc = cli_parse(argc, argv, "run", "seed set out quiet", &o)))
+	if ((rc = cli_load(argc, argv, "run", "seed set out quiet", &o, &s)))
 		return rc;
-	if (!o.scenario) {
-		fprintf(stderr, "servesim run: no scenario given (usage: servesim run SCENARIO.yaml)\n");
-		cli_opts_release(&o);
-		return 2;
-	}
 	sim_err_clear(&err);
-	if (scn_load(&s, o.scenario, o.sets, o.nsets, &err)) {
-		fprintf(stderr, "%s\n", err.msg);
-		cli_opts_release(&o);
-		return sim_err_exit_code(&err);
-	}
 	if (o.has_seed)
 		s.seed = (int64_t)o.seed;
 

@@ -502,8 +502,11 @@ int cfg_custom_count_pairs(struct cfg_ctx *c, const struct cfg_node *n, void *ds
 	return tpairs(c, n, dst, CFG_T_INT);
 }
 
-int cfg_decode_named_map(struct cfg_ctx *c, const struct cfg_node *n,
-			 const struct cfg_schema *s, struct cfg_list *out)
+/* Free-keyed mappings: each value decoded by `one` into value_size bytes. */
+static int named_map(struct cfg_ctx *c, const struct cfg_node *n, struct cfg_list *out,
+		     size_t value_size, int (*one)(struct cfg_ctx *, const struct cfg_node *,
+						   const void *, void *),
+		     const void *how)
 {
 	struct cfg_named *items;
 	if (n->kind != CFG_MAP)
@@ -513,8 +516,8 @@ int cfg_decode_named_map(struct cfg_ctx *c, const struct cfg_node *n,
 		size_t mark = cfg_path_push_key(c, n->keys[i]->str);
 		items[i].name = n->keys[i]->str;
 		items[i].node = n->vals[i];
-		items[i].value = sim_arena_alloc(&c->doc->arena, s->size);
-		if (cfg_decode(c, n->vals[i], s, items[i].value))
+		items[i].value = sim_arena_alloc(&c->doc->arena, value_size);
+		if (one(c, n->vals[i], how, items[i].value))
 			return -1;
 		cfg_path_pop(c, mark);
 	}
@@ -523,26 +526,27 @@ int cfg_decode_named_map(struct cfg_ctx *c, const struct cfg_node *n,
 	return 0;
 }
 
+static int one_struct(struct cfg_ctx *c, const struct cfg_node *v, const void *how, void *dst)
+{
+	return cfg_decode(c, v, how, dst);
+}
+
+static int one_value(struct cfg_ctx *c, const struct cfg_node *v, const void *how, void *dst)
+{
+	return cfg_decode_value(c, v, how, dst);
+}
+
+int cfg_decode_named_map(struct cfg_ctx *c, const struct cfg_node *n,
+			 const struct cfg_schema *s, struct cfg_list *out)
+{
+	return named_map(c, n, out, s->size, one_struct, s);
+}
+
 int cfg_decode_number_map(struct cfg_ctx *c, const struct cfg_node *n,
 			  struct cfg_list *out)
 {
-	struct cfg_named *items;
 	static const struct cfg_field num = {.key = "", .type = CFG_T_DOUBLE};
-	if (n->kind != CFG_MAP)
-		return cfg_error(c, n, "expected a mapping, got %s", cfg_kind_name(n->kind));
-	items = sim_arena_alloc(&c->doc->arena, sizeof(*items) * (n->n ? n->n : 1));
-	for (size_t i = 0; i < n->n; i++) {
-		size_t mark = cfg_path_push_key(c, n->keys[i]->str);
-		items[i].name = n->keys[i]->str;
-		items[i].node = n->vals[i];
-		items[i].value = sim_arena_alloc(&c->doc->arena, sizeof(double));
-		if (cfg_decode_value(c, n->vals[i], &num, items[i].value))
-			return -1;
-		cfg_path_pop(c, mark);
-	}
-	out->items = items;
-	out->n = n->n;
-	return 0;
+	return named_map(c, n, out, sizeof(double), one_value, &num);
 }
 
 int cfg_error_at_key(struct cfg_ctx *c, const struct cfg_node *n,

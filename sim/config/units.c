@@ -133,9 +133,11 @@ static double dec_double(const struct dec *d)
 	return d->neg ? -v : v;
 }
 
+/* A unit suffix: the value is multiplied by mult and divided by div. */
 struct unit {
 	const char *name;
 	u128 mult;
+	double fmult, fdiv; /* for the floating-point kinds */
 };
 
 static const struct unit *find_unit(const struct unit *u, const char *s)
@@ -149,180 +151,130 @@ static const struct unit *find_unit(const struct unit *u, const char *s)
 	return NULL;
 }
 
-static int empty_check(const char *s, char *msg, size_t n, const char *what)
+/* What a kind of quantity is called in messages. */
+struct kind {
+	const char *what;    /* "a duration" */
+	const char *example; /* "250ms, 15s, 5m or 1h" */
+	const char *units;   /* "ns, us, ms, s, m, h or d" */
+	const char *noun;    /* "duration" */
+	const char *range;   /* extra words for "out of range" */
+};
+
+/* Parses number + unit; on success *d holds the number and *u the unit. */
+static int parse_number_unit(const char *s, const struct unit *table, const struct kind *k,
+			     struct dec *d, const struct unit **u, char *msg, size_t n)
 {
+	int rc;
 	if (rest_blank(s)) {
-		snprintf(msg, n, "expected %s, got an empty value", what);
+		snprintf(msg, n, "expected %s, got an empty value", k->what);
+		return -1;
+	}
+	s = skip_ws(s);
+	if ((rc = parse_dec(&s, d, true, msg, n))) {
+		if (rc == -1)
+			snprintf(msg, n, "expected %s such as %s", k->what, k->example);
+		return -1;
+	}
+	s = skip_ws(s);
+	*u = find_unit(table, s);
+	if (!*u) {
+		char shown[32];
+		size_t l = strlen(s);
+		while (l && (s[l - 1] == ' ' || s[l - 1] == '\t'))
+			l--;
+		snprintf(shown, sizeof(shown), "%.*s", (int)(l < 24 ? l : 24), s);
+		snprintf(msg, n, "unknown %s unit '%s' (use %s)", k->noun, shown, k->units);
+		return -1;
+	}
+	if (d->neg && d->mant) {
+		snprintf(msg, n, "a %s must not be negative", k->noun);
 		return -1;
 	}
 	return 0;
 }
 
-int cfg_parse_duration(const char *s, sim_time *out, char *msg, size_t n)
+/* Exact integer kinds: durations (ns) and sizes (bytes). */
+static int parse_exact(const char *s, const struct unit *table, const struct kind *k,
+		       int64_t *out, char *msg, size_t n)
 {
-	static const struct unit units[] = {
-		{"ns", 1}, {"us", 1000}, {"µs", 1000}, {"ms", 1000000},
-		{"s", 1000000000}, {"sec", 1000000000}, {"m", 60000000000ull},
-		{"min", 60000000000ull}, {"h", 3600000000000ull},
-		{"d", 86400000000000ull}, {"", 1000000000}, {NULL, 0}};
-	int rc;
 	struct dec d;
 	const struct unit *u;
-	int64_t v;
+	if (parse_number_unit(s, table, k, &d, &u, msg, n))
+		return -1;
+	if (dec_scale(&d, u->mult, out)) {
+		snprintf(msg, n, "%s out of range%s", k->noun, k->range);
+		return -1;
+	}
+	return 0;
+}
 
-	if (empty_check(s, msg, n, "a duration"))
+/* Floating-point kinds: bandwidths (bytes/s) and rates (per second). */
+static int parse_float(const char *s, const struct unit *table, const struct kind *k,
+		       double *out, char *msg, size_t n)
+{
+	struct dec d;
+	const struct unit *u;
+	double v;
+	if (parse_number_unit(s, table, k, &d, &u, msg, n))
 		return -1;
-	s = skip_ws(s);
-	if ((rc = parse_dec(&s, &d, true, msg, n))) {
-		if (rc == -1)
-			snprintf(msg, n, "expected a duration such as 250ms, 15s, 5m or 1h");
-		return -1;
-	}
-	s = skip_ws(s);
-	u = find_unit(units, s);
-	if (!u) {
-		snprintf(msg, n, "unknown duration unit '%s' (use ns, us, ms, s, m, h or d)", s);
-		return -1;
-	}
-	if (d.neg && d.mant) {
-		snprintf(msg, n, "a duration must not be negative");
-		return -1;
-	}
-	if (dec_scale(&d, u->mult, &v)) {
-		snprintf(msg, n, "duration out of range (at most about 292 years)");
+	v = dec_double(&d) * u->fmult / u->fdiv;
+	if (!isfinite(v)) {
+		snprintf(msg, n, "%s out of range%s", k->noun, k->range);
 		return -1;
 	}
 	*out = v;
 	return 0;
 }
 
+int cfg_parse_duration(const char *s, sim_time *out, char *msg, size_t n)
+{
+	static const struct unit units[] = {
+		{"ns", 1, 0, 0}, {"us", 1000, 0, 0}, {"µs", 1000, 0, 0}, {"ms", 1000000, 0, 0},
+		{"s", 1000000000, 0, 0}, {"sec", 1000000000, 0, 0}, {"m", 60000000000ull, 0, 0},
+		{"min", 60000000000ull, 0, 0}, {"h", 3600000000000ull, 0, 0},
+		{"d", 86400000000000ull, 0, 0}, {"", 1000000000, 0, 0}, {NULL, 0, 0, 0}};
+	static const struct kind k = {"a duration", "250ms, 15s, 5m or 1h",
+				      "ns, us, ms, s, m, h or d", "duration",
+				      " (at most about 292 years)"};
+	return parse_exact(s, units, &k, out, msg, n);
+}
+
 int cfg_parse_size(const char *s, int64_t *bytes, char *msg, size_t n)
 {
 	static const struct unit units[] = {
-		{"", 1}, {"B", 1}, {"KB", 1000}, {"kB", 1000}, {"MB", 1000000},
-		{"GB", 1000000000ull}, {"TB", 1000000000000ull},
-		{"PB", 1000000000000000ull}, {"KiB", 1024}, {"MiB", 1048576},
-		{"GiB", 1073741824ull}, {"TiB", 1099511627776ull},
-		{"PiB", 1125899906842624ull}, {NULL, 0}};
-	int rc;
-	struct dec d;
-	const struct unit *u;
-	int64_t v;
-
-	if (empty_check(s, msg, n, "a size"))
-		return -1;
-	s = skip_ws(s);
-	if ((rc = parse_dec(&s, &d, true, msg, n))) {
-		if (rc == -1)
-			snprintf(msg, n, "expected a size such as 500MiB or 10GB");
-		return -1;
-	}
-	s = skip_ws(s);
-	u = find_unit(units, s);
-	if (!u) {
-		snprintf(msg, n, "unknown size unit '%s' (use B, KB, MB, GB, TB, KiB, MiB, GiB or TiB)", s);
-		return -1;
-	}
-	if (d.neg && d.mant) {
-		snprintf(msg, n, "a size must not be negative");
-		return -1;
-	}
-	if (dec_scale(&d, u->mult, &v)) {
-		snprintf(msg, n, "size out of range");
-		return -1;
-	}
-	*bytes = v;
-	return 0;
+		{"", 1, 0, 0}, {"B", 1, 0, 0}, {"KB", 1000, 0, 0}, {"kB", 1000, 0, 0},
+		{"MB", 1000000, 0, 0}, {"GB", 1000000000ull, 0, 0}, {"TB", 1000000000000ull, 0, 0},
+		{"PB", 1000000000000000ull, 0, 0}, {"KiB", 1024, 0, 0}, {"MiB", 1048576, 0, 0},
+		{"GiB", 1073741824ull, 0, 0}, {"TiB", 1099511627776ull, 0, 0},
+		{"PiB", 1125899906842624ull, 0, 0}, {NULL, 0, 0, 0}};
+	static const struct kind k = {"a size", "500MiB or 10GB",
+				      "B, KB, MB, GB, TB, KiB, MiB, GiB or TiB", "size", ""};
+	return parse_exact(s, units, &k, bytes, msg, n);
 }
 
 int cfg_parse_bandwidth(const char *s, double *out, char *msg, size_t n)
 {
-	static const struct { const char *name; double mult; } units[] = {
-		{"", 1}, {"B/s", 1}, {"KB/s", 1e3}, {"kB/s", 1e3}, {"MB/s", 1e6},
-		{"GB/s", 1e9}, {"TB/s", 1e12}, {"KiB/s", 1024.0},
-		{"MiB/s", 1048576.0}, {"GiB/s", 1073741824.0},
-		{"TiB/s", 1099511627776.0}, {"bps", 0.125}, {"Kbps", 125.0},
-		{"kbps", 125.0}, {"Mbps", 1.25e5}, {"Gbps", 1.25e8}, {"Tbps", 1.25e11},
-		{"bit/s", 0.125}, {"Kbit/s", 125.0}, {"Mbit/s", 1.25e5},
-		{"Gbit/s", 1.25e8}, {"Tbit/s", 1.25e11}, {NULL, 0}};
-	int rc;
-	struct dec d;
-	const char *e;
-	size_t len;
-
-	if (empty_check(s, msg, n, "a bandwidth"))
-		return -1;
-	s = skip_ws(s);
-	if ((rc = parse_dec(&s, &d, true, msg, n))) {
-		if (rc == -1)
-			snprintf(msg, n, "expected a bandwidth such as 500MB/s or 10Gbps");
-		return -1;
-	}
-	s = skip_ws(s);
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-		e--;
-	len = (size_t)(e - s);
-	for (size_t i = 0; units[i].name; i++) {
-		if (strlen(units[i].name) == len && !memcmp(units[i].name, s, len)) {
-			double v = dec_double(&d) * units[i].mult;
-			if (v < 0) {
-				snprintf(msg, n, "a bandwidth must not be negative");
-				return -1;
-			}
-			if (!isfinite(v)) {
-				snprintf(msg, n, "bandwidth out of range");
-				return -1;
-			}
-			*out = v;
-			return 0;
-		}
-	}
-	snprintf(msg, n, "unknown bandwidth unit '%.*s' (use B/s, MB/s, GB/s, MiB/s, GiB/s, Mbps or Gbps)", (int)len, s);
-	return -1;
+	static const struct unit units[] = {
+		{"", 0, 1, 1}, {"B/s", 0, 1, 1}, {"KB/s", 0, 1e3, 1}, {"kB/s", 0, 1e3, 1},
+		{"MB/s", 0, 1e6, 1}, {"GB/s", 0, 1e9, 1}, {"TB/s", 0, 1e12, 1},
+		{"KiB/s", 0, 1024.0, 1}, {"MiB/s", 0, 1048576.0, 1}, {"GiB/s", 0, 1073741824.0, 1},
+		{"TiB/s", 0, 1099511627776.0, 1}, {"bps", 0, 1, 8}, {"Kbps", 0, 1e3, 8},
+		{"kbps", 0, 1e3, 8}, {"Mbps", 0, 1e6, 8}, {"Gbps", 0, 1e9, 8}, {"Tbps", 0, 1e12, 8},
+		{"bit/s", 0, 1, 8}, {"Kbit/s", 0, 1e3, 8}, {"Mbit/s", 0, 1e6, 8},
+		{"Gbit/s", 0, 1e9, 8}, {"Tbit/s", 0, 1e12, 8}, {NULL, 0, 0, 0}};
+	static const struct kind k = {"a bandwidth", "500MB/s or 10Gbps",
+				      "B/s, MB/s, GB/s, MiB/s, GiB/s, Mbps or Gbps", "bandwidth", ""};
+	return parse_float(s, units, &k, out, msg, n);
 }
 
 int cfg_parse_rate(const char *s, double *out, char *msg, size_t n)
 {
-	static const struct { const char *name; double div; } units[] = {
-		{"", 1}, {"/s", 1}, {"/sec", 1}, {"/min", 60}, {"/m", 60},
-		{"/h", 3600}, {"/hour", 3600}, {"/d", 86400}, {"/day", 86400},
-		{NULL, 0}};
-	int rc;
-	struct dec d;
-	const char *e;
-	size_t len;
-
-	if (empty_check(s, msg, n, "a rate"))
-		return -1;
-	s = skip_ws(s);
-	if ((rc = parse_dec(&s, &d, true, msg, n))) {
-		if (rc == -1)
-			snprintf(msg, n, "expected a rate such as 10/s or 600/min");
-		return -1;
-	}
-	s = skip_ws(s);
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-		e--;
-	len = (size_t)(e - s);
-	for (size_t i = 0; units[i].name; i++) {
-		if (strlen(units[i].name) == len && !memcmp(units[i].name, s, len)) {
-			double v = dec_double(&d) / units[i].div;
-			if (v < 0) {
-				snprintf(msg, n, "a rate must not be negative");
-				return -1;
-			}
-			if (!isfinite(v)) {
-				snprintf(msg, n, "rate out of range");
-				return -1;
-			}
-			*out = v;
-			return 0;
-		}
-	}
-	snprintf(msg, n, "unknown rate unit '%.*s' (use /s, /min or /h)", (int)len, s);
-	return -1;
+	static const struct unit units[] = {
+		{"", 0, 1, 1}, {"/s", 0, 1, 1}, {"/sec", 0, 1, 1}, {"/min", 0, 1, 60}, {"/m", 0, 1, 60},
+		{"/h", 0, 1, 3600}, {"/hour", 0, 1, 3600}, {"/d", 0, 1, 86400}, {"/day", 0, 1, 86400},
+		{NULL, 0, 0, 0}};
+	static const struct kind k = {"a rate", "10/s or 600/min", "/s, /min or /h", "rate", ""};
+	return parse_float(s, units, &k, out, msg, n);
 }
 
 int cfg_parse_quantity(const char *s, int64_t *milli, char *msg, size_t n)
@@ -337,8 +289,10 @@ int cfg_parse_quantity(const char *s, int64_t *milli, char *msg, size_t n)
 	const char *e;
 	size_t len;
 
-	if (empty_check(s, msg, n, "a quantity"))
+	if (rest_blank(s)) {
+		snprintf(msg, n, "expected a quantity, got an empty value");
 		return -1;
+	}
 	s = skip_ws(s);
 	if ((rc = parse_dec(&s, &d, true, msg, n))) {
 		if (rc == -1)
@@ -396,8 +350,10 @@ int cfg_parse_int(const char *s, int64_t *out, char *msg, size_t n)
 {
 	char *end;
 	long long v;
-	if (empty_check(s, msg, n, "a whole number"))
+	if (rest_blank(s)) {
+		snprintf(msg, n, "expected a whole number, got an empty value");
 		return -1;
+	}
 	s = skip_ws(s);
 	if (!(isdigit((unsigned char)*s) ||
 	      ((*s == '-' || *s == '+') && isdigit((unsigned char)s[1])))) {
@@ -430,8 +386,10 @@ int cfg_parse_double(const char *s, double *out, char *msg, size_t n)
 	char *end;
 	double v;
 	const char *p;
-	if (empty_check(s, msg, n, "a number"))
+	if (rest_blank(s)) {
+		snprintf(msg, n, "expected a number, got an empty value");
 		return -1;
+	}
 	s = skip_ws(s);
 	/* strtod also takes hex, inf and nan: only plain decimals are numbers here */
 	for (p = s; *p && *p != ' ' && *p != '\t'; p++)

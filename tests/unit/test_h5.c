@@ -11,8 +11,9 @@
 #include <unistd.h>
 
 #include "report/report.h"
+#include "testutil.h"
 
-static char dir[64];
+#define dir tu_dir
 
 struct row {
 	int64_t id;
@@ -158,21 +159,6 @@ static void atomic_text_files(void **state)
 	assert_int_equal(rep_mkdir_p(path, &e), -1); /* a file is in the way */
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/servesim-h5-XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -180,5 +166,5 @@ int main(void)
 		cmocka_unit_test(discarded_file_leaves_nothing),
 		cmocka_unit_test(atomic_text_files),
 	};
-	return cmocka_run_group_tests_name("report: hdf5 and files", tests, setup, teardown);
+	return cmocka_run_group_tests_name("report: hdf5 and files", tests, tu_setup, tu_teardown);
 }

@@ -10,29 +10,18 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-
-static char dir[64];
+#include "testutil.h"
 
 static const char *BASE =
 	"name: t\nduration: 1h\n"
 	"deployments:\n"
 	"  - name: chat\n    model: llama-3-8b\n    gpu: h100-sxm\n";
 
-static char *write_scn(const char *name, const char *text)
-{
-	static char p[256];
-	FILE *f;
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	f = fopen(p, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	return p;
-}
+#define write_scn tu_write
 
 static int load(const char *text, struct scenario *s, struct sim_err *e)
 {
-	char *p = write_scn("s.yaml", text);
+	const char *p = write_scn("s.yaml", text);
 	sim_err_clear(e);
 	return scn_load(s, p, NULL, 0, e);
 }
@@ -204,7 +193,7 @@ static void set_overrides_apply_before_validation(void **state)
 	struct sim_err e;
 	const char *sets[] = {"deployments[0].replicas=7", "seed=99"};
 	const char *bad[] = {"deployments[0].replicas=-1"};
-	char *p = write_scn("s.yaml", BASE);
+	const char *p = write_scn("s.yaml", BASE);
 	(void)state;
 	sim_err_clear(&e);
 	if (scn_load(&s, p, sets, 2, &e))
@@ -255,21 +244,6 @@ static void every_key_is_documented(void **state)
 		fail_msg("%d scenario keys are not in docs/scenario.md (run `make docs`)", d.missing);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/servesim-scn-XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,5 +255,5 @@ int main(void)
 		cmocka_unit_test(set_overrides_apply_before_validation),
 		cmocka_unit_test(every_key_is_documented),
 	};
-	return cmocka_run_group_tests_name("cli: scenario", tests, setup, teardown);
+	return cmocka_run_group_tests_name("cli: scenario", tests, tu_setup, tu_teardown);
 }

@@ -11,26 +11,8 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "testutil.h"
 
-static char dir[64];
-
-static void write_file(const char *name, const char *text)
-{
-	char p[256];
-	FILE *f;
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	f = fopen(p, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
-static char *path(const char *name)
-{
-	static char p[256];
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	return p;
-}
 
 /* Loads text; expects an error containing `want`. */
 static void load_fails(const char *text, const char *want)
@@ -118,14 +100,14 @@ static void includes_merge_and_override(void **state)
 	struct sim_err e;
 	struct cfg_node *n;
 	(void)state;
-	write_file("base.yaml", "name: base\nseed: 1\nengine: {a: 1, b: 2}\nlist: [1, 2]\n");
-	write_file("extra.yaml", "engine: {b: 3, c: 4}\n");
-	write_file("top.yaml", "include: [base.yaml, extra.yaml]\nname: top\nengine: {a: 9}\n"
+	tu_write("base.yaml", "name: base\nseed: 1\nengine: {a: 1, b: 2}\nlist: [1, 2]\n");
+	tu_write("extra.yaml", "engine: {b: 3, c: 4}\n");
+	tu_write("top.yaml", "include: [base.yaml, extra.yaml]\nname: top\nengine: {a: 9}\n"
 			       "deps:\n  - include: sub/dep.yaml\n    replicas: 5\n");
-	write_file("sub/dep.yaml", "name: d\nreplicas: 1\nmodel: m\n");
+	tu_write("sub/dep.yaml", "name: d\nreplicas: 1\nmodel: m\n");
 	cfg_doc_init(&d);
 	sim_err_clear(&e);
-	if (cfg_doc_load_file(&d, path("top.yaml"), &e))
+	if (cfg_doc_load_file(&d, tu_path("top.yaml"), &e))
 		fail_msg("%s", e.msg);
 	assert_string_equal(cfg_lookup(d.root, "name")->str, "top");
 	assert_string_equal(cfg_lookup(d.root, "seed")->str, "1");
@@ -147,32 +129,32 @@ static void include_errors(void **state)
 	struct cfg_doc d;
 	struct sim_err e;
 	(void)state;
-	write_file("cyc_a.yaml", "include: cyc_b.yaml\nx: 1\n");
-	write_file("cyc_b.yaml", "include: cyc_a.yaml\ny: 1\n");
-	write_file("missing.yaml", "x: 1\ninclude: nowhere.yaml\n");
-	write_file("notmap.yaml", "include: list.yaml\n");
-	write_file("list.yaml", "- 1\n");
-	write_file("bad_inner.yaml", "include: broken.yaml\n");
-	write_file("broken.yaml", "a: 1\n  b: 2\n");
+	tu_write("cyc_a.yaml", "include: cyc_b.yaml\nx: 1\n");
+	tu_write("cyc_b.yaml", "include: cyc_a.yaml\ny: 1\n");
+	tu_write("missing.yaml", "x: 1\ninclude: nowhere.yaml\n");
+	tu_write("notmap.yaml", "include: list.yaml\n");
+	tu_write("list.yaml", "- 1\n");
+	tu_write("bad_inner.yaml", "include: broken.yaml\n");
+	tu_write("broken.yaml", "a: 1\n  b: 2\n");
 	cfg_doc_init(&d);
 	sim_err_clear(&e);
-	assert_int_equal(cfg_doc_load_file(&d, path("cyc_a.yaml"), &e), -1);
+	assert_int_equal(cfg_doc_load_file(&d, tu_path("cyc_a.yaml"), &e), -1);
 	assert_non_null(strstr(e.msg, "include cycle"));
 	cfg_doc_release(&d);
 	cfg_doc_init(&d);
 	sim_err_clear(&e);
-	assert_int_equal(cfg_doc_load_file(&d, path("missing.yaml"), &e), -1);
+	assert_int_equal(cfg_doc_load_file(&d, tu_path("missing.yaml"), &e), -1);
 	assert_non_null(strstr(e.msg, "missing.yaml:2:10: include:"));
 	assert_non_null(strstr(e.msg, "cannot open"));
 	cfg_doc_release(&d);
 	cfg_doc_init(&d);
 	sim_err_clear(&e);
-	assert_int_equal(cfg_doc_load_file(&d, path("notmap.yaml"), &e), -1);
+	assert_int_equal(cfg_doc_load_file(&d, tu_path("notmap.yaml"), &e), -1);
 	assert_non_null(strstr(e.msg, "must hold a mapping"));
 	cfg_doc_release(&d);
 	cfg_doc_init(&d);
 	sim_err_clear(&e);
-	assert_int_equal(cfg_doc_load_file(&d, path("bad_inner.yaml"), &e), -1);
+	assert_int_equal(cfg_doc_load_file(&d, tu_path("bad_inner.yaml"), &e), -1);
 	assert_non_null(strstr(e.msg, "broken.yaml:2:"));
 	cfg_doc_release(&d);
 }
@@ -250,24 +232,9 @@ static void emitted_yaml_reads_back_the_same(void **state)
 
 static int setup(void **state)
 {
-	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/servesim-tree-XXXXXX");
-	if (!mkdtemp(dir))
+	if (tu_setup(state))
 		return -1;
-	{
-		char sub[128];
-		snprintf(sub, sizeof(sub), "%s/sub", dir);
-		mkdir(sub, 0700);
-	}
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return mkdir(tu_path("sub"), 0700);
 }
 
 int main(void)
@@ -282,5 +249,5 @@ int main(void)
 		cmocka_unit_test(set_overrides),
 		cmocka_unit_test(emitted_yaml_reads_back_the_same),
 	};
-	return cmocka_run_group_tests_name("config: yaml tree", tests, setup, teardown);
+	return cmocka_run_group_tests_name("config: yaml tree", tests, setup, tu_teardown);
 }
