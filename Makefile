@@ -14,7 +14,8 @@ CMOCKA_LIBS = $(shell pkg-config --libs cmocka)
 
 B       ?= build
 SRCS    := $(sort $(filter-out sim/cli/main.c,$(wildcard sim/*/*.c)))
-OBJS    := $(SRCS:%.c=$(B)/obj/%.o)
+OBJS    := $(SRCS:%.c=$(B)/obj/%.o) $(B)/obj/gen/catalog.o
+CATALOG := $(sort $(wildcard models/gpus/*.yaml models/llms/*.yaml))
 TESTS   := $(sort $(wildcard tests/unit/test_*.c))
 TBINS   := $(TESTS:tests/unit/%.c=$(B)/tests/%)
 HDRS    := $(wildcard sim/*/*.h) $(wildcard tests/unit/*.h)
@@ -22,7 +23,7 @@ HDRS    := $(wildcard sim/*/*.h) $(wildcard tests/unit/*.h)
 # `make V=1` shows whole commands.
 Q       := $(if $(V),,@)
 
-.PHONY: all test san bench run clean docs check-deps unit scenario-tests
+.PHONY: all test san bench run clean docs calibrate check-deps unit scenario-tests
 .DELETE_ON_ERROR:
 
 all: $(B)/servesim
@@ -37,6 +38,16 @@ $(B)/obj/%.o: %.c $(HDRS) $(B)/.deps
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  CC      $<")
 	$(Q)$(CC) $(CSTD) $(OPT) $(WARN) $(EXTRA_CFLAGS) $(DEP_CFLAGS) -c $< -o $@
+
+# The catalog is compiled in, so servesim finds it wherever it runs.
+$(B)/gen/catalog.c: $(CATALOG) tools/embed-catalog
+	@mkdir -p $(dir $@)
+	$(Q)tools/embed-catalog $@
+
+$(B)/obj/gen/catalog.o: $(B)/gen/catalog.c $(HDRS) $(B)/.deps
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(CSTD) $(OPT) $(WARN) $(EXTRA_CFLAGS) $(DEP_CFLAGS) -Isim -c $< -o $@
 
 $(B)/libservesim.a: $(OBJS)
 	@rm -f $@
@@ -64,6 +75,14 @@ san:
 $(B)/bench/%: tools/bench/%.c $(B)/libservesim.a $(HDRS) $(B)/.deps
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CSTD) $(OPT) $(WARN) $(DEP_CFLAGS) -Isim -o $@ $< $(B)/libservesim.a $(DEP_LIBS)
+
+$(B)/tools/calibrate: tools/calibrate/calibrate.c $(B)/libservesim.a $(HDRS) $(B)/.deps
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CSTD) $(OPT) $(WARN) -Wno-conversion $(DEP_CFLAGS) -Isim -o $@ $< $(B)/libservesim.a $(DEP_LIBS)
+
+# Fits the perf-model calibration to ../shared/data (see docs/perf-model.md).
+calibrate: $(B)/tools/calibrate
+	$(B)/tools/calibrate ../shared/data
 
 bench: $(B)/servesim $(patsubst tools/bench/%.c,$(B)/bench/%,$(wildcard tools/bench/*.c))
 	@tools/bench/run $(B)

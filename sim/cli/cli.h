@@ -59,6 +59,7 @@ int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_perf(int argc, char **argv);
 
 /* Shared option parsing. */
 struct cli_opts {
@@ -71,10 +72,16 @@ struct cli_opts {
 	bool quiet;
 	bool print;
 	const char *trace, *trace_format;
+	/* servesim perf */
+	const char *gpu, *model, *tp, *dtype, *prefill, *batch, *decode_batch, *context, *profile;
+	bool json;
 };
 /* Parses argv[1..]; `allowed` lists the options the command accepts. */
 int cli_parse(int argc, char **argv, const char *cmd, const char *allowed,
 	      struct cli_opts *o);
+/* The same without clearing o first (for defaults set by the caller). */
+int cli_parse_into(int argc, char **argv, const char *cmd, const char *allowed,
+		   struct cli_opts *o);
 void cli_opts_release(struct cli_opts *o);
 /* Parses options and loads the scenario they name: 0, or the exit status
  * after printing the problem (options are released then). */

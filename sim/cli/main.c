@@ -31,6 +31,17 @@ static const struct command commands[] = {
 	 "Loads the scenario (includes, overrides, every check a run makes) and reports\n"
 	 "the first problem as file:line:col: message, with exit status 2.\n"
 	 "  --print   print the resolved scenario (after include: and --set) as YAML\n"},
+	{"perf", cmd_perf, "time of one engine step for a GPU, model and batch",
+	 "usage: servesim perf --gpu G --model M [--tp N] [--dtype fp16|bf16|fp8]\n"
+	 "                     (--prefill TOKENS [--batch B] | --decode-batch B --context C)\n"
+	 "                     [--profile DIR|mlp.csv] [--json]\n"
+	 "\n"
+	 "Prints the time of one engine step from the roofline perf model (or, with\n"
+	 "--profile, from Vidur-format tables):\n"
+	 "  --prefill TOKENS --batch B    one step prefilling B prompts of TOKENS tokens\n"
+	 "  --decode-batch B --context C  one decode step of B sequences with C tokens of context\n"
+	 "  --json                        an object with step_ms and breakdown_ms by operator group\n"
+	 "G and M are catalog names (models/gpus, models/llms) or paths to YAML files.\n"},
 	{"version", cmd_version, "print the version", "usage: servesim version\n"},
 	{"help", cmd_help, "help on a command, or on the scenario keys",
 	 "usage: servesim help [COMMAND | scenario]\n"
@@ -116,7 +127,7 @@ int main(int argc, char **argv)
 	for (const struct command *c = commands; c->name; c++)
 		if (!strcmp(c->name, argv[1]))
 			return c->fn(argc - 1, argv + 1);
-	fprintf(stderr, "servesim: unknown command '%s' (commands: run, validate, version, help)\n",
+	fprintf(stderr, "servesim: unknown command '%s' (commands: run, validate, perf, version, help)\n",
 		argv[1]);
 	return 2;
 }

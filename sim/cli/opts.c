@@ -42,9 +42,21 @@ static bool allowed_opt(const char *allowed, const char *name)
 
 int cli_parse(int argc, char **argv, const char *cmd, const char *allowed, struct cli_opts *o)
 {
-	static const char *const names[] = {"seed", "set", "out", "quiet", "print", "trace",
-					    "trace-format", NULL};
 	memset(o, 0, sizeof(*o));
+	return cli_parse_into(argc, argv, cmd, allowed, o);
+}
+
+int cli_parse_into(int argc, char **argv, const char *cmd, const char *allowed, struct cli_opts *o)
+{
+	static const char *const names[] = {"seed", "set", "out", "quiet", "print", "trace",
+					    "trace-format", "gpu", "model", "tp", "dtype", "prefill",
+					    "batch", "decode-batch", "context", "profile", "json", NULL};
+	/* string-valued options and where they go */
+	const struct { const char *name; const char **dst; } strs[] = {
+		{"out", &o->out}, {"trace", &o->trace}, {"trace-format", &o->trace_format},
+		{"gpu", &o->gpu}, {"model", &o->model}, {"tp", &o->tp}, {"dtype", &o->dtype},
+		{"prefill", &o->prefill}, {"batch", &o->batch}, {"decode-batch", &o->decode_batch},
+		{"context", &o->context}, {"profile", &o->profile}, {NULL, NULL}};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v;
 		char opt[40];
@@ -69,14 +81,11 @@ int cli_parse(int argc, char **argv, const char *cmd, const char *allowed, struc
 			known = true;
 			if (!allowed_opt(allowed, names[k]))
 				return usage_error(cmd, "option '%s' does not apply here", opt);
-			if (!strcmp(names[k], "quiet")) {
+			if (!strcmp(names[k], "quiet") || !strcmp(names[k], "print") ||
+			    !strcmp(names[k], "json")) {
 				if (a[strlen(opt)])
 					return usage_error(cmd, "option '%s' takes no value", opt);
-				o->quiet = true;
-			} else if (!strcmp(names[k], "print")) {
-				if (a[strlen(opt)])
-					return usage_error(cmd, "option '%s' takes no value", opt);
-				o->print = true;
+				*(names[k][0] == 'q' ? &o->quiet : names[k][0] == 'p' ? &o->print : &o->json) = true;
 			} else {
 				v = opt_value(argc, argv, &i, opt);
 				if (!v || !*v)
@@ -93,12 +102,10 @@ int cli_parse(int argc, char **argv, const char *cmd, const char *allowed, struc
 				} else if (!strcmp(names[k], "set")) {
 					o->sets = xrealloc(o->sets, sizeof(*o->sets) * (o->nsets + 1));
 					o->sets[o->nsets++] = v;
-				} else if (!strcmp(names[k], "out")) {
-					o->out = v;
-				} else if (!strcmp(names[k], "trace")) {
-					o->trace = v;
-				} else if (!strcmp(names[k], "trace-format")) {
-					o->trace_format = v;
+				} else {
+					for (size_t s = 0; strs[s].name; s++)
+						if (!strcmp(strs[s].name, names[k]))
+							*strs[s].dst = v;
 				}
 			}
 			break;
