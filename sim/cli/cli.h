@@ -75,6 +75,7 @@ struct cli_opts {
 	/* servesim perf */
 	const char *gpu, *model, *tp, *dtype, *prefill, *batch, *decode_batch, *context, *profile;
 	bool json;
+	bool step_by_step;
 };
 /* Parses argv[1..]; `allowed` lists the options the command accepts. */
 int cli_parse(int argc, char **argv, const char *cmd, const char *allowed,

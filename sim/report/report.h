@@ -140,6 +140,15 @@ struct rep_request_counts {
 	int64_t arrived, completed, failed, dropped, in_flight_at_end;
 };
 
+/* mean and percentiles of a sample (seconds); n = 0: all null */
+struct rep_dist {
+	size_t n;
+	double mean, p50, p90, p99, max;
+};
+/* Sorts v in place and summarises it (percentiles interpolate linearly,
+ * as numpy's default does). */
+void rep_dist_of(double *v, size_t n, struct rep_dist *d);
+
 /* What summary.json says; grows with the rooms that fill it. */
 struct rep_summary {
 	const char *scenario;
@@ -148,6 +157,9 @@ struct rep_summary {
 	double wall_time_s; /* the only field that may differ between identical runs */
 	uint64_t events_processed;
 	struct rep_request_counts requests;
+	struct rep_dist ttft, tpot, e2e, queue;
+	double input_tokens_per_s, output_tokens_per_s;
+	double gpu_busy, kv_usage_mean, replicas_mean;
 };
 
 /* Renders summary.json (keys in the contract's order). */
@@ -157,6 +169,9 @@ struct rep_results; /* results.h5 being written */
 struct rep_results *rep_results_open(const char *path, struct sim_err *err);
 int rep_results_add_request(struct rep_results *r, const struct rep_request_row *row);
 int rep_results_set_scenario(struct rep_results *r, const char *yaml_text);
+/* Appends (t, value) to /timeseries/<deployment>/<metric>. */
+int rep_results_series(struct rep_results *r, const char *deployment, const char *metric,
+		       double t_s, double value);
 /* commit: complete the file and rename it into place; else discard. */
 int rep_results_close(struct rep_results *r, bool commit, struct sim_err *err);
 

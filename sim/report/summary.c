@@ -1,8 +1,43 @@
 /* summary.json and results.h5 of a run. */
 #include "report.h"
 
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
+#include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+void rep_dist_of(double *v, size_t n, struct rep_dist *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->n = n;
+	if (n == 0)
+		return;
+	gsl_sort(v, 1, n);
+	d->mean = gsl_stats_mean(v, 1, n);
+	d->p50 = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.50);
+	d->p90 = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.90);
+	d->p99 = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.99);
+	d->max = v[n - 1];
+}
+
+static void json_dist(struct rep_json *j, const char *key, const struct rep_dist *d)
+{
+	const char *k[] = {"mean", "p50", "p90", "p99", "max"};
+	const double v[] = {d->mean, d->p50, d->p90, d->p99, d->max};
+	rep_json_key(j, key);
+	rep_json_begin_object(j);
+	for (size_t i = 0; i < 5; i++) {
+		rep_json_key(j, k[i]);
+		if (d->n)
+			rep_json_double(j, v[i]);
+		else
+			rep_json_null(j);
+	}
+	rep_json_end_object(j);
+}
 
 void rep_summary_json(const struct rep_summary *s, struct rep_json *j)
 {
@@ -24,6 +59,26 @@ void rep_summary_json(const struct rep_summary *s, struct rep_json *j)
 	rep_json_int(j, r->dropped);
 	rep_json_key(j, "in_flight_at_end");
 	rep_json_int(j, r->in_flight_at_end);
+	rep_json_end_object(j);
+	json_dist(j, "ttft_s", &s->ttft);
+	json_dist(j, "tpot_s", &s->tpot);
+	json_dist(j, "e2e_s", &s->e2e);
+	json_dist(j, "queue_s", &s->queue);
+	rep_json_key(j, "throughput");
+	rep_json_begin_object(j);
+	rep_json_key(j, "input_tokens_per_s");
+	rep_json_double(j, s->input_tokens_per_s);
+	rep_json_key(j, "output_tokens_per_s");
+	rep_json_double(j, s->output_tokens_per_s);
+	rep_json_end_object(j);
+	rep_json_key(j, "utilization");
+	rep_json_begin_object(j);
+	rep_json_key(j, "gpu_busy");
+	rep_json_double(j, s->gpu_busy);
+	rep_json_key(j, "kv_usage_mean");
+	rep_json_double(j, s->kv_usage_mean);
+	rep_json_key(j, "replicas_mean");
+	rep_json_double(j, s->replicas_mean);
 	rep_json_end_object(j);
 	rep_json_key(j, "sim_time_s");
 	rep_json_double(j, sim_time_to_s(s->sim_time));
@@ -55,10 +110,53 @@ static const struct rep_col request_cols[] = {
 };
 #undef R
 
+struct series {
+	char *path;
+	struct rep_h5_table *t;
+};
+
 struct rep_results {
 	struct rep_h5 *h5;
 	struct rep_h5_table *requests;
+	struct series *series;
+	size_t nseries, cap;
+	bool failed;
 };
+
+struct ts_row {
+	double t_s, value;
+};
+
+int rep_results_series(struct rep_results *r, const char *deployment, const char *metric,
+		       double t_s, double value)
+{
+	static const struct rep_col cols[] = {{"t_s", REP_COL_F64, offsetof(struct ts_row, t_s), 0},
+					      {"value", REP_COL_F64, offsetof(struct ts_row, value), 0}};
+	char path[256];
+	struct ts_row row = {t_s, value};
+	size_t i;
+	struct sim_err e;
+	snprintf(path, sizeof(path), "/timeseries/%s/%s", deployment, metric);
+	for (i = 0; i < r->nseries; i++) /* a handful of series: a scan is fine */
+		if (!strcmp(r->series[i].path, path))
+			break;
+	if (i == r->nseries) {
+		XGROW(r->series, r->cap, r->nseries + 1);
+		sim_err_clear(&e);
+		r->series[i].path = xstrdup(path);
+		r->series[i].t = rep_h5_table_new(r->h5, path, cols, 2, sizeof(struct ts_row), &e);
+		r->nseries++;
+		if (!r->series[i].t) {
+			r->failed = true;
+			return -1;
+		}
+	}
+	if (!r->series[i].t || rep_h5_table_append(r->series[i].t, &row, 1)) {
+		r->failed = true;
+		return -1;
+	}
+	return 0;
+}
 
 struct rep_results *rep_results_open(const char *path, struct sim_err *err)
 {
@@ -94,10 +192,18 @@ int rep_results_close(struct rep_results *r, bool commit, struct sim_err *err)
 	int rc = 0;
 	if (!r)
 		return 0;
-	if (rep_h5_table_close(r->requests)) {
-		rc = sim_err_set(err, SIM_EIO, "cannot write /requests");
+	if (rep_h5_table_close(r->requests) || r->failed) {
+		rc = sim_err_set(err, SIM_EIO, "cannot write results.h5 tables");
 		commit = false;
 	}
+	for (size_t i = 0; i < r->nseries; i++) {
+		if (rep_h5_table_close(r->series[i].t) && commit) {
+			rc = sim_err_set(err, SIM_EIO, "cannot write %s", r->series[i].path);
+			commit = false;
+		}
+		free(r->series[i].path);
+	}
+	free(r->series);
 	if (rep_h5_close(r->h5, commit, err))
 		rc = -1;
 	free(r);

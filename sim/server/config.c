@@ -21,8 +21,6 @@ static const struct cfg_field engine_fields[] = {
 	{.key = "long_prefill_token_threshold", .type = CFG_T_INT,
 	 .off = offsetof(T, long_prefill_token_threshold), .def = "0", .flags = CFG_MIN, .min = 0,
 	 .doc = "chunked prefill: most prompt tokens one request may take in a step (0 = no limit)"},
-	{.key = "max_num_partial_prefills", .type = CFG_T_INT, .off = offsetof(T, max_num_partial_prefills),
-	 .def = "1", .flags = CFG_MIN, .min = 1, .doc = "chunked prefill: prompts that may be partially prefilled at once"},
 	{.key = "block_size", .type = CFG_T_INT, .off = offsetof(T, block_size), .def = "16",
 	 .flags = CFG_MIN | CFG_MAX, .min = 1, .max = 4096, .doc = "tokens per KV-cache block"},
 	{.key = "gpu_memory_utilization", .type = CFG_T_DOUBLE, .off = offsetof(T, gpu_memory_utilization),

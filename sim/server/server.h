@@ -12,6 +12,7 @@
 #define SIM_SERVER_H
 
 #include "../config/config.h"
+#include "../perf/perf.h"
 
 enum srv_preemption { SRV_PREEMPT_RECOMPUTE, SRV_PREEMPT_SWAP };
 enum srv_policy { SRV_FCFS, SRV_PRIORITY };
@@ -22,7 +23,6 @@ struct srv_engine_config {
 	int64_t max_num_batched_tokens;
 	bool enable_chunked_prefill;
 	int64_t long_prefill_token_threshold; /* 0: none */
-	int64_t max_num_partial_prefills;
 	int64_t block_size;
 	double gpu_memory_utilization;
 	int64_t num_gpu_blocks_override; /* 0: derived from memory */
@@ -37,5 +37,82 @@ struct srv_engine_config {
 };
 
 extern const struct cfg_schema srv_engine_schema;
+
+/* ---- requests ---- */
+
+enum srv_state { SRV_NEW, SRV_WAITING, SRV_RUNNING, SRV_SWAPPED, SRV_DONE };
+enum srv_status { SRV_COMPLETED, SRV_FAILED, SRV_DROPPED, SRV_IN_FLIGHT, SRV_REJECTED };
+
+/* One request. The caller owns the memory; the server links it while it is
+ * inside. Times are simulated ns; -1 = not (yet) reached. */
+struct srv_req {
+	int64_t id;
+	int32_t workload, deployment, replica, status;
+	int64_t priority;
+	sim_time arrival, first_scheduled, first_token, finish;
+	int64_t prompt, output; /* tokens */
+	int64_t generated;      /* output tokens so far */
+	int64_t cached;         /* prompt tokens served from the prefix cache (first admission) */
+	int32_t preemptions, retries;
+	const uint64_t *hashes; /* leading full prompt blocks' hash chain (server block size) */
+	int32_t nhashes;
+	void *user;
+	/* server-private */
+	int state;
+	int64_t computed;        /* tokens whose KV is in the cache (prefilling) */
+	struct srv_req *rprev, *rnext; /* running list (admission order) */
+	struct srv_req *qprev, *qnext; /* waiting or swapped queue */
+	struct srv_req *pprev, *pnext; /* prefilling list */
+	struct kv_block **hblocks;     /* hashed prompt blocks held */
+	int32_t nheld;
+	int64_t join_step, len0;       /* decode set: step and length when it joined */
+	uint32_t heap_idx;
+	bool decoding;
+};
+
+/* ---- a replica ---- */
+
+struct srv_replica;
+
+struct srv_hooks {
+	void *ctx;
+	void (*first_token)(void *ctx, struct srv_replica *r, struct srv_req *q);
+	void (*finished)(void *ctx, struct srv_replica *r, struct srv_req *q);
+};
+
+struct srv_params {
+	struct srv_engine_config engine; /* resolved: tensor_parallel_size, max_model_len set */
+	const struct perf_model *perf;
+	int64_t num_blocks;  /* derived by srv_kv_blocks() unless overridden */
+	bool fast_stepping;  /* decode-only stretches in one event (results are identical) */
+};
+
+/* KV blocks the GPU memory holds after weights and activations. */
+int64_t srv_kv_blocks(const struct srv_engine_config *e, const struct perf_model *pm,
+		      struct sim_err *err);
+
+struct srv_replica *srv_new(struct sim *s, const struct srv_params *p, int32_t id,
+			    const struct srv_hooks *hooks);
+void srv_free(struct srv_replica *r);
+/* A request arrives. Returns false (nothing kept) when it can never run:
+ * prompt + output longer than max_model_len or than the whole KV cache. */
+bool srv_submit(struct srv_replica *r, struct srv_req *q);
+/* Brings a replica in a decode stretch up to the last step boundary <= now. */
+void srv_sync(struct srv_replica *r);
+
+/* Metrics, under vLLM's names where vLLM has one. */
+struct srv_stats {
+	int64_t num_requests_running, num_requests_waiting, num_requests_swapped;
+	double kv_cache_usage_perc; /* used blocks / total, 0..1 as vLLM reports it */
+	int64_t kv_blocks_total, kv_blocks_used, kv_blocks_cached, kv_blocks_free;
+	int64_t prompt_tokens_total, generation_tokens_total;
+	int64_t prefix_cache_queries, prefix_cache_hits; /* tokens */
+	int64_t preemptions_total, steps_total;
+	sim_time busy_time; /* time with a step in flight */
+};
+void srv_stats(struct srv_replica *r, struct srv_stats *out);
+/* Checks used + free + cached = total and the aggregates (debug, tests). */
+bool srv_check(struct srv_replica *r);
+int64_t srv_inflight(const struct srv_replica *r);
 
 #endif

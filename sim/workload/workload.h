@@ -91,4 +91,38 @@ struct wl_config {
 
 extern const struct cfg_schema wl_config_schema;
 
+/* ---- sources ---- */
+
+/* A piece of the rate profile: rate goes linearly from r0 to r1 over [t0, t1). */
+struct wl_seg {
+	double t0, t1, r0, r1; /* seconds, per second */
+};
+
+/* Turns a workload's configuration into arrivals. Arrival times come from
+ * the stream "workload/<name>/arrivals", lengths from ".../lengths", so a
+ * change of length model never moves an arrival. Non-homogeneous rates are
+ * sampled exactly: unit-rate arrivals in operational time, mapped through
+ * the inverse of the cumulative rate. */
+struct wl_source {
+	const struct wl_config *cfg;
+	struct sim_rng *arr, *len;
+	struct wl_seg *segs;
+	size_t nsegs, seg;  /* current segment */
+	double lambda_at;   /* cumulative rate at the start of the current segment */
+	double op;          /* operational time of the last arrival */
+	double end_s;       /* no arrivals at or after this time */
+	int64_t emitted;
+};
+
+/* Fails (exit 2) for features of the workload layer not simulated yet. */
+int wl_source_init(struct wl_source *w, const struct wl_config *cfg, uint64_t seed,
+		   sim_time duration, struct sim_err *err);
+void wl_source_release(struct wl_source *w);
+/* The next arrival: false when the source is exhausted. */
+bool wl_source_next(struct wl_source *w, sim_time *t, int64_t *prompt, int64_t *output);
+/* One draw from a length distribution (>= 1, clipped to [min, max]). */
+int64_t wl_dist_draw(const struct wl_dist *d, struct sim_rng *r);
+/* The lognormal's (mu, sigma) from two of mean, p50, p90. */
+void wl_lognormal_params(const struct wl_dist *d, double *mu, double *sigma);
+
 #endif

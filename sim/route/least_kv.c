@@ -1,0 +1,25 @@
+/* least-kv: lowest KV-cache usage (vllm:kv_cache_usage_perc), then fewest
+ * requests; ties go round-robin. */
+#include "route.h"
+
+static size_t pick(struct rt_router *rt, const struct rt_view *v, const struct srv_req *q)
+{
+	size_t best = 0, start = rt->next++ % v->n;
+	double bu = 2.0;
+	int64_t bl = INT64_MAX;
+	(void)q;
+	for (size_t k = 0; k < v->n; k++) {
+		size_t i = (start + k) % v->n;
+		struct srv_stats st;
+		srv_stats(v->replicas[i], &st);
+		if (st.kv_cache_usage_perc < bu ||
+		    (st.kv_cache_usage_perc == bu && rt_load(v->replicas[i]) < bl)) {
+			bu = st.kv_cache_usage_perc;
+			bl = rt_load(v->replicas[i]);
+			best = i;
+		}
+	}
+	return best;
+}
+
+const struct router_ops rt_least_kv_ops = {"least-kv", pick};

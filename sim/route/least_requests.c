@@ -1,0 +1,21 @@
+/* least-requests: fewest requests in the replica; ties go round-robin, so
+ * equal replicas share the load instead of the first taking it all. */
+#include "route.h"
+
+static size_t pick(struct rt_router *rt, const struct rt_view *v, const struct srv_req *q)
+{
+	size_t best = 0, start = rt->next++ % v->n;
+	int64_t bl = INT64_MAX;
+	(void)q;
+	for (size_t k = 0; k < v->n; k++) {
+		size_t i = (start + k) % v->n;
+		int64_t l = rt_load(v->replicas[i]);
+		if (l < bl) {
+			bl = l;
+			best = i;
+		}
+	}
+	return best;
+}
+
+const struct router_ops rt_least_requests_ops = {"least-requests", pick};

@@ -1,0 +1,851 @@
+/*
+ * One vLLM-like replica, stepped at engine-iteration granularity.
+ *
+ * Each step: (1) every decoding sequence takes one token; (2) partially
+ * prefilled requests continue, oldest first; (3) waiting requests are
+ * admitted while the token budget, max_num_seqs and KV blocks allow. When a
+ * step needs blocks that are not there, the newest running request is
+ * preempted (recompute: back to the front of the queue; swap: to CPU).
+ * Without chunked prefill, prompts run whole in prefill-only steps before
+ * decodes (vLLM v0).
+ *
+ * Decoding sequences are never walked: they live in aggregates (count,
+ * total length), a heap keyed by the decode step at which each finishes,
+ * and counts by (length - step) mod block_size, which tell how many new
+ * blocks any step needs. A run of decode-only steps with nothing else to do
+ * is one event; whatever touches the replica mid-run first brings it to the
+ * last step boundary (srv_sync), so results equal stepping one by one.
+ */
+#include "server.h"
+
+#include "kv.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct chunk {
+	struct srv_req *q;
+	int64_t tokens, before;
+};
+
+struct srv_replica {
+	struct sim *sim;
+	struct srv_params p;
+	int32_t id;
+	struct srv_hooks hooks;
+	struct kv_cache kv;
+	int64_t bs, max_len;
+
+	struct srv_req *wait_head, *wait_tail, *swap_head, *swap_tail;
+	int64_t nwait, nswap, swap_blocks, swap_cap;
+	struct srv_req *run_head, *run_tail, *pre_head, *pre_tail;
+	int64_t nrun, npre;
+
+	/* decode set */
+	int64_t ndec, S, sumlen;
+	int64_t *bucket;
+	struct srv_req **heap;
+	size_t nheap, heap_cap;
+
+	/* the step in flight */
+	bool busy, begin_pending;
+	sim_handle ev;
+	sim_time step_start;
+	struct chunk *chunks;
+	size_t nchunks, chunk_cap;
+	int64_t step_decodes;
+	/* a run of decode-only steps: K steps from t0 at decode step S0 */
+	bool stretch;
+	int64_t stretch_k;
+	sim_time stretch_t0;
+
+	int64_t swap_out_tokens; /* swapped out while planning this step */
+
+	struct srv_stats st;
+};
+
+static void step_begin(struct srv_replica *r);
+static void on_step_end(struct sim *s, void *ctx, uint64_t arg);
+
+/* ---- lists ---- */
+
+#define LIST_PUSH_BACK(head, tail, q, prev, next) \
+	do {                                      \
+		(q)->prev = (tail);               \
+		(q)->next = NULL;                 \
+		if (tail)                         \
+			(tail)->next = (q);       \
+		else                              \
+			(head) = (q);             \
+		(tail) = (q);                     \
+	} while (0)
+#define LIST_PUSH_FRONT(head, tail, q, prev, next) \
+	do {                                       \
+		(q)->next = (head);                \
+		(q)->prev = NULL;                  \
+		if (head)                          \
+			(head)->prev = (q);        \
+		else                               \
+			(tail) = (q);              \
+		(head) = (q);                      \
+	} while (0)
+#define LIST_REMOVE(head, tail, q, prev, next)    \
+	do {                                      \
+		if ((q)->prev)                    \
+			(q)->prev->next = (q)->next; \
+		else                              \
+			(head) = (q)->next;       \
+		if ((q)->next)                    \
+			(q)->next->prev = (q)->prev; \
+		else                              \
+			(tail) = (q)->prev;       \
+		(q)->prev = (q)->next = NULL;     \
+	} while (0)
+
+static void wait_insert(struct srv_replica *r, struct srv_req *q, bool front)
+{
+	q->state = SRV_WAITING;
+	r->nwait++;
+	if (r->p.engine.scheduling_policy == SRV_PRIORITY) {
+		/* ordered by (priority, arrival, id): lower runs first, as in vLLM */
+		struct srv_req *x = r->wait_head;
+		while (x && (x->priority < q->priority ||
+			     (x->priority == q->priority && (x->arrival < q->arrival ||
+							     (x->arrival == q->arrival && x->id < q->id)))))
+			x = x->qnext;
+		if (!x) {
+			LIST_PUSH_BACK(r->wait_head, r->wait_tail, q, qprev, qnext);
+		} else {
+			q->qnext = x;
+			q->qprev = x->qprev;
+			if (x->qprev)
+				x->qprev->qnext = q;
+			else
+				r->wait_head = q;
+			x->qprev = q;
+		}
+		return;
+	}
+	if (front)
+		LIST_PUSH_FRONT(r->wait_head, r->wait_tail, q, qprev, qnext);
+	else
+		LIST_PUSH_BACK(r->wait_head, r->wait_tail, q, qprev, qnext);
+}
+
+/* ---- completion heap: (finish step, id) ---- */
+
+static int64_t finish_step(const struct srv_req *q)
+{
+	/* joined at step J with `generated` g0 = len0 - prompt + 1 */
+	int64_t g0 = q->len0 - q->prompt + 1;
+	return q->join_step + (q->output - g0);
+}
+
+static bool hless(const struct srv_req *a, const struct srv_req *b)
+{
+	int64_t fa = finish_step(a), fb = finish_step(b);
+	return fa < fb || (fa == fb && a->id < b->id);
+}
+
+static void hswap(struct srv_replica *r, size_t i, size_t j)
+{
+	struct srv_req *t = r->heap[i];
+	r->heap[i] = r->heap[j];
+	r->heap[j] = t;
+	r->heap[i]->heap_idx = (uint32_t)i;
+	r->heap[j]->heap_idx = (uint32_t)j;
+}
+
+static void hup(struct srv_replica *r, size_t i)
+{
+	while (i > 0 && hless(r->heap[i], r->heap[(i - 1) / 2])) {
+		hswap(r, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+}
+
+static void hdown(struct srv_replica *r, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+		if (l < r->nheap && hless(r->heap[l], r->heap[m]))
+			m = l;
+		if (l + 1 < r->nheap && hless(r->heap[l + 1], r->heap[m]))
+			m = l + 1;
+		if (m == i)
+			return;
+		hswap(r, i, m);
+		i = m;
+	}
+}
+
+static void heap_push(struct srv_replica *r, struct srv_req *q)
+{
+	XGROW(r->heap, r->heap_cap, r->nheap + 1);
+	r->heap[r->nheap] = q;
+	q->heap_idx = (uint32_t)r->nheap++;
+	hup(r, r->nheap - 1);
+}
+
+static void heap_remove(struct srv_replica *r, struct srv_req *q)
+{
+	size_t i = q->heap_idx;
+	r->nheap--;
+	if (i != r->nheap) {
+		hswap(r, i, r->nheap);
+		hup(r, i);
+		hdown(r, i);
+	}
+}
+
+/* ---- decode set ---- */
+
+static int64_t mod(int64_t a, int64_t m)
+{
+	int64_t x = a % m;
+	return x < 0 ? x + m : x;
+}
+
+static int64_t dec_len(const struct srv_replica *r, const struct srv_req *q)
+{
+	return q->len0 + (r->S - q->join_step);
+}
+
+static void dec_join(struct srv_replica *r, struct srv_req *q, int64_t len)
+{
+	q->decoding = true;
+	q->join_step = r->S;
+	q->len0 = len;
+	r->ndec++;
+	r->sumlen += len;
+	r->bucket[mod(len - r->S, r->bs)]++;
+	heap_push(r, q);
+}
+
+/* Leaves the decode set; returns the request's length and sets generated. */
+static int64_t dec_leave(struct srv_replica *r, struct srv_req *q)
+{
+	int64_t len = dec_len(r, q);
+	r->ndec--;
+	r->sumlen -= len;
+	r->bucket[mod(q->len0 - q->join_step, r->bs)]--;
+	heap_remove(r, q);
+	q->decoding = false;
+	q->generated = len - q->prompt + 1;
+	return len;
+}
+
+/* Blocks the decode step starting at decode-step count S needs. */
+static int64_t dec_need(const struct srv_replica *r, int64_t S)
+{
+	return r->bucket[mod(-S, r->bs)];
+}
+
+/* ---- KV per request ---- */
+
+static int64_t blocks_for(const struct srv_replica *r, int64_t tokens)
+{
+	return (tokens + r->bs - 1) / r->bs;
+}
+
+/* Releases every block of q whose KV length is len. */
+static void kv_drop(struct srv_replica *r, struct srv_req *q, int64_t len)
+{
+	kv_free_anon(&r->kv, blocks_for(r, len) - q->nheld);
+	/* the prompt's tail blocks first, so the LRU evicts them before the head */
+	while (q->nheld > 0)
+		kv_unref(&r->kv, q->hblocks[--q->nheld]);
+}
+
+/* Registers q's prompt blocks that became full and have a prefix hash. */
+static void kv_register(struct srv_replica *r, struct srv_req *q)
+{
+	int64_t full;
+	if (!r->p.engine.enable_prefix_caching || !q->hashes)
+		return;
+	full = q->computed / r->bs;
+	if (full > q->nhashes)
+		full = q->nhashes;
+	while (q->nheld < full) {
+		struct kv_block *b = kv_promote(&r->kv, q->hashes[q->nheld]);
+		if (!b)
+			return; /* an identical block is cached already: ours stays private */
+		if (!q->hblocks)
+			q->hblocks = xcalloc((size_t)q->nhashes, sizeof(*q->hblocks));
+		q->hblocks[q->nheld++] = b;
+	}
+}
+
+/* Prefix-cache hits at admission: full blocks whose hashes are cached. */
+static void kv_lookup_prefix(struct srv_replica *r, struct srv_req *q, int64_t target)
+{
+	int64_t max_hit;
+	if (!r->p.engine.enable_prefix_caching || !q->hashes || q->computed > 0)
+		return;
+	max_hit = (target - 1) / r->bs; /* at least one token is always computed */
+	if (max_hit > q->nhashes)
+		max_hit = q->nhashes;
+	while (q->nheld < max_hit) {
+		struct kv_block *b = kv_lookup(&r->kv, q->hashes[q->nheld]);
+		if (!b)
+			break;
+		kv_ref(&r->kv, b);
+		if (!q->hblocks)
+			q->hblocks = xcalloc((size_t)q->nhashes, sizeof(*q->hblocks));
+		q->hblocks[q->nheld++] = b;
+	}
+	q->computed = q->nheld * r->bs;
+}
+
+/* ---- preemption ---- */
+
+static int64_t prefill_target(const struct srv_req *q)
+{
+	return q->prompt + q->generated;
+}
+
+static void run_remove(struct srv_replica *r, struct srv_req *q)
+{
+	LIST_REMOVE(r->run_head, r->run_tail, q, rprev, rnext);
+	r->nrun--;
+}
+
+static void preempt(struct srv_replica *r, struct srv_req *q)
+{
+	int64_t len;
+	run_remove(r, q);
+	r->st.preemptions_total++;
+	q->preemptions++;
+	if (q->decoding) {
+		len = dec_leave(r, q);
+		if (r->p.engine.preemption_mode == SRV_PREEMPT_SWAP &&
+		    r->swap_blocks + blocks_for(r, len) <= r->swap_cap) {
+			/* blocks go to host memory; they come back as private blocks */
+			kv_drop(r, q, len);
+			r->swap_blocks += blocks_for(r, len);
+			r->swap_out_tokens += blocks_for(r, len) * r->bs;
+			q->computed = len;
+			q->state = SRV_SWAPPED;
+			r->nswap++;
+			LIST_PUSH_BACK(r->swap_head, r->swap_tail, q, qprev, qnext);
+			return;
+		}
+	} else {
+		LIST_REMOVE(r->pre_head, r->pre_tail, q, pprev, pnext);
+		r->npre--;
+		len = q->computed;
+	}
+	kv_drop(r, q, len);
+	q->computed = 0;
+	wait_insert(r, q, true);
+}
+
+/* Makes k blocks available by preempting the newest running requests other
+ * than `keep`; false if even that is not enough. */
+static bool make_room(struct srv_replica *r, int64_t k, struct srv_req *keep)
+{
+	/* the newest go first; if that is `keep` itself, the caller preempts it */
+	while (kv_available(&r->kv) < k) {
+		struct srv_req *v = r->run_tail;
+		if (!v || v == keep)
+			return false;
+		preempt(r, v);
+	}
+	return true;
+}
+
+/* ---- finishing ---- */
+
+static void finish(struct srv_replica *r, struct srv_req *q, int64_t len)
+{
+	run_remove(r, q);
+	kv_drop(r, q, len);
+	free(q->hblocks);
+	q->hblocks = NULL;
+	q->finish = r->sim->now;
+	q->state = SRV_DONE;
+	q->status = SRV_COMPLETED;
+	if (r->hooks.finished)
+		r->hooks.finished(r->hooks.ctx, r, q);
+}
+
+/* A prefill finished this step: sample a token, then decode or finish. */
+static void prefill_done(struct srv_replica *r, struct srv_req *q)
+{
+	LIST_REMOVE(r->pre_head, r->pre_tail, q, pprev, pnext);
+	r->npre--;
+	q->generated++;
+	r->st.generation_tokens_total++;
+	if (q->first_token < 0) {
+		q->first_token = r->sim->now;
+		if (r->hooks.first_token)
+			r->hooks.first_token(r->hooks.ctx, r, q);
+	}
+	if (q->generated >= q->output)
+		finish(r, q, q->computed);
+	else
+		dec_join(r, q, q->computed);
+}
+
+/* Applies k decode-only steps' effects on the decode set (their blocks were
+ * allocated when the steps were planned). */
+static void decode_advance(struct srv_replica *r, int64_t k)
+{
+	r->S += k;
+	r->sumlen += k * r->ndec;
+	r->st.generation_tokens_total += k * r->ndec;
+}
+
+static void pop_finished(struct srv_replica *r)
+{
+	while (r->nheap && finish_step(r->heap[0]) <= r->S) {
+		struct srv_req *q = r->heap[0];
+		int64_t len = dec_leave(r, q);
+		finish(r, q, len);
+	}
+}
+
+/* ---- planning a step ---- */
+
+static int64_t chunk_limit(const struct srv_replica *r, int64_t remaining, int64_t budget)
+{
+	int64_t c = remaining < budget ? remaining : budget;
+	int64_t th = r->p.engine.long_prefill_token_threshold;
+	if (th > 0 && c > th)
+		c = th;
+	return c;
+}
+
+static void add_chunk(struct srv_replica *r, struct srv_req *q, int64_t tokens)
+{
+	XGROW(r->chunks, r->chunk_cap, r->nchunks + 1);
+	r->chunks[r->nchunks++] = (struct chunk){q, tokens, q->computed};
+}
+
+/* Reserves blocks for a chunk of q; preempts newer requests if allowed. */
+static bool reserve_chunk(struct srv_replica *r, struct srv_req *q, int64_t tokens, bool may_preempt)
+{
+	int64_t need = blocks_for(r, q->computed + tokens) - blocks_for(r, q->computed);
+	if (kv_available(&r->kv) < need && (!may_preempt || !make_room(r, need, q)))
+		return false;
+	return kv_alloc(&r->kv, need);
+}
+
+static void admit(struct srv_replica *r, struct srv_req *q)
+{
+	LIST_REMOVE(r->wait_head, r->wait_tail, q, qprev, qnext);
+	r->nwait--;
+	q->state = SRV_RUNNING;
+	LIST_PUSH_BACK(r->run_head, r->run_tail, q, rprev, rnext);
+	r->nrun++;
+	LIST_PUSH_BACK(r->pre_head, r->pre_tail, q, pprev, pnext);
+	r->npre++;
+	if (q->first_scheduled < 0)
+		q->first_scheduled = r->sim->now;
+}
+
+/* Waiting requests while budget, seats and blocks allow. */
+static void admit_waiting(struct srv_replica *r, int64_t *budget, bool whole_prompts)
+{
+	while (r->wait_head && *budget > 0 && r->nrun < r->p.engine.max_num_seqs) {
+		struct srv_req *q = r->wait_head;
+		int64_t target = prefill_target(q), c;
+		kv_lookup_prefix(r, q, target);
+		c = chunk_limit(r, target - q->computed, *budget);
+		if (whole_prompts && c < target - q->computed)
+			break;
+		if (!reserve_chunk(r, q, c, false)) {
+			/* give back the prefix hits: it waits with nothing held */
+			while (q->nheld > 0)
+				kv_unref(&r->kv, q->hblocks[--q->nheld]);
+			q->computed = 0;
+			break;
+		}
+		if (r->p.engine.enable_prefix_caching && q->hashes) {
+			r->st.prefix_cache_queries += target;
+			r->st.prefix_cache_hits += q->computed;
+		}
+		if (q->preemptions == 0)
+			q->cached = q->computed;
+		admit(r, q);
+		add_chunk(r, q, c);
+		*budget -= c;
+	}
+}
+
+/* Swapped-out sequences come back first when their blocks fit. */
+static double swap_in(struct srv_replica *r)
+{
+	double bytes = 0;
+	while (r->swap_head && r->nrun < r->p.engine.max_num_seqs) {
+		struct srv_req *q = r->swap_head;
+		int64_t nb = blocks_for(r, q->computed);
+		if (!kv_alloc(&r->kv, nb))
+			break;
+		LIST_REMOVE(r->swap_head, r->swap_tail, q, qprev, qnext);
+		r->nswap--;
+		r->swap_blocks -= nb;
+		q->state = SRV_RUNNING;
+		LIST_PUSH_BACK(r->run_head, r->run_tail, q, rprev, rnext);
+		r->nrun++;
+		dec_join(r, q, q->computed);
+		bytes += (double)nb * (double)r->bs;
+	}
+	return bytes;
+}
+
+static sim_time step_time(const struct srv_replica *r, struct perf_batch *b)
+{
+	return perf_step_time(r->p.perf, b, NULL);
+}
+
+static void decode_batch(int64_t ndec, int64_t sumlen, struct perf_batch *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->decodes = ndec;
+	b->decode_ctx = sumlen;
+	b->logits = ndec;
+}
+
+/* How many decode-only steps can run as one event, and their time. */
+static int64_t plan_stretch(struct srv_replica *r, sim_time *total, int64_t *blocks)
+{
+	const int64_t cap = 1 << 16;
+	/* free blocks only: evicting cached ones is left to single steps, so the
+	 * cache evolves exactly as it would step by step */
+	int64_t kmax = finish_step(r->heap[0]) - r->S, k, avail = kv_free(&r->kv), used = 0;
+	sim_time t = 0;
+	struct perf_batch b;
+	if (kmax > cap)
+		kmax = cap;
+	for (k = 0; k < kmax; k++) {
+		int64_t need = dec_need(r, r->S + k);
+		if (used + need > avail)
+			break; /* that step may preempt: it runs on its own */
+		used += need;
+		decode_batch(r->ndec, r->sumlen + k * r->ndec, &b);
+		t += step_time(r, &b);
+	}
+	*total = t;
+	*blocks = used;
+	return k;
+}
+
+static void schedule_end(struct srv_replica *r, sim_time dt)
+{
+	r->busy = true;
+	r->step_start = r->sim->now;
+	r->ev = sim_schedule(r->sim, r->sim->now + dt, on_step_end, r, 0);
+}
+
+static void step_begin(struct srv_replica *r)
+{
+	int64_t budget = r->p.engine.max_num_batched_tokens;
+	struct perf_batch b;
+	double swap_tokens = 0;
+	sim_time dt;
+	bool preempted_any;
+	int64_t preempt0 = r->st.preemptions_total;
+
+	r->nchunks = 0;
+	r->step_decodes = 0;
+	r->stretch = false;
+	r->swap_out_tokens = 0;
+	if (r->nrun == 0 && r->nwait == 0 && r->nswap == 0) {
+		r->busy = false;
+		return;
+	}
+
+	/* A run of decode-only steps with nothing else to do: one event. */
+	if (r->p.fast_stepping && r->npre == 0 && r->nwait == 0 && r->nswap == 0 && r->ndec > 0) {
+		sim_time total;
+		int64_t blocks, k = plan_stretch(r, &total, &blocks);
+		if (k >= 2) {
+			SIM_ASSERT(kv_alloc(&r->kv, blocks)); /* the whole run's blocks, from free ones */
+			r->stretch = true;
+			r->stretch_k = k;
+			r->stretch_t0 = r->sim->now;
+			r->step_decodes = r->ndec;
+			schedule_end(r, total);
+			return;
+		}
+	}
+
+	/* vLLM v0 without chunked prefill: whole prompts, in steps of their own. */
+	if (!r->p.engine.enable_chunked_prefill && r->nswap == 0 && r->wait_head) {
+		admit_waiting(r, &budget, true);
+		if (r->nchunks > 0)
+			goto run;
+	}
+
+	/* 1. decodes: one token each, blocks at boundaries, newest preempted first */
+	if (r->ndec > 0) {
+		int64_t need = dec_need(r, r->S);
+		while (kv_available(&r->kv) < need && r->run_tail) {
+			preempt(r, r->run_tail);
+			need = dec_need(r, r->S);
+		}
+		if (r->ndec > 0) {
+			SIM_ASSERT(kv_alloc(&r->kv, need));
+			budget -= r->ndec;
+			r->step_decodes = r->ndec;
+		}
+	}
+	/* 2. partial prefills, oldest first */
+	for (struct srv_req *q = r->pre_head; q && budget > 0; q = q->pnext) {
+		int64_t c = chunk_limit(r, prefill_target(q) - q->computed, budget);
+		if (!reserve_chunk(r, q, c, true)) {
+			/* everything newer is preempted already: q goes too, and nothing is left */
+			preempt(r, q);
+			break;
+		}
+		add_chunk(r, q, c);
+		budget -= c;
+	}
+	preempted_any = r->st.preemptions_total != preempt0;
+	/* 3. swapped sequences, then new ones, unless this step preempted */
+	if (!preempted_any) {
+		swap_tokens = swap_in(r);
+		if (r->nswap == 0 && r->p.engine.enable_chunked_prefill)
+			admit_waiting(r, &budget, false);
+	}
+	if (r->nchunks == 0 && r->step_decodes == 0 && swap_tokens == 0) {
+		/* nothing fits: only possible while others hold every block */
+		r->busy = false;
+		return;
+	}
+run:
+	memset(&b, 0, sizeof(b));
+	for (size_t i = 0; i < r->nchunks; i++) {
+		const struct chunk *c = &r->chunks[i];
+		b.prefill_tokens += c->tokens;
+		b.prefill_pairs += (double)c->tokens * ((double)c->before + ((double)c->tokens + 1.0) / 2.0);
+		b.prefill_ctx += c->before;
+		b.prefills++;
+		if (c->before + c->tokens >= prefill_target(c->q))
+			b.logits++;
+	}
+	b.decodes = r->step_decodes;
+	b.decode_ctx = r->step_decodes ? r->sumlen : 0;
+	b.logits += r->step_decodes;
+	dt = step_time(r, &b);
+	swap_tokens += (double)r->swap_out_tokens;
+	if (swap_tokens > 0) /* swapped blocks cross PCIe around the step */
+		dt += (sim_time)llround(swap_tokens * perf_kv_bytes_per_token(r->p.perf->llm, r->p.perf->kv_dtype,
+									     r->p.perf->tp) /
+					r->p.perf->gpu->pcie_bandwidth * 1e9);
+	schedule_end(r, dt);
+}
+
+static void on_step_begin(struct sim *s, void *ctx, uint64_t arg)
+{
+	struct srv_replica *r = ctx;
+	(void)s;
+	(void)arg;
+	r->begin_pending = false;
+	step_begin(r);
+}
+
+/* Ends the step in flight at `now`: the next one begins as an event of its
+ * own at the same time, so arrivals at this instant join it whatever their
+ * order in the queue. */
+static void next_step_at_now(struct srv_replica *r)
+{
+	r->busy = true; /* submit() must not start a step meanwhile */
+	r->begin_pending = true;
+	r->ev = sim_schedule(r->sim, r->sim->now, on_step_begin, r, 0);
+}
+
+static void apply_step(struct srv_replica *r)
+{
+	r->st.busy_time += r->sim->now - r->step_start;
+	r->st.steps_total++;
+	if (r->step_decodes > 0) {
+		decode_advance(r, 1);
+	}
+	for (size_t i = 0; i < r->nchunks; i++) {
+		struct srv_req *q = r->chunks[i].q;
+		q->computed += r->chunks[i].tokens;
+		r->st.prompt_tokens_total += r->chunks[i].tokens;
+		kv_register(r, q);
+		if (q->computed >= prefill_target(q))
+			prefill_done(r, q);
+	}
+	r->nchunks = 0;
+	pop_finished(r);
+}
+
+static void on_step_end(struct sim *s, void *ctx, uint64_t arg)
+{
+	struct srv_replica *r = ctx;
+	(void)s;
+	(void)arg;
+	if (r->stretch) {
+		r->st.busy_time += r->sim->now - r->step_start;
+		r->st.steps_total += r->stretch_k;
+		decode_advance(r, r->stretch_k);
+		r->stretch = false;
+		pop_finished(r);
+	} else {
+		apply_step(r);
+	}
+	next_step_at_now(r);
+}
+
+void srv_sync(struct srv_replica *r)
+{
+	sim_time t, dt, now = r->sim->now;
+	int64_t k = 0, held = 0, used = 0;
+	struct perf_batch b;
+	if (!r->stretch)
+		return;
+	for (int64_t j = 0; j < r->stretch_k; j++)
+		held += dec_need(r, r->S + j);
+	/* k steps of the run have ended by now; step k is in flight (or starts now) */
+	t = r->stretch_t0;
+	for (;;) {
+		decode_batch(r->ndec, r->sumlen + k * r->ndec, &b);
+		dt = step_time(r, &b);
+		if (t + dt > now || k + 1 >= r->stretch_k)
+			break;
+		used += dec_need(r, r->S + k);
+		t += dt;
+		k++;
+	}
+	/* keep the blocks of the k ended steps; give back the rest of the run's */
+	kv_free_anon(&r->kv, held - used);
+	r->st.busy_time += t - r->step_start;
+	r->st.steps_total += k;
+	decode_advance(r, k);
+	sim_cancel(r->sim, r->ev);
+	r->stretch = false;
+	r->step_start = t;
+	if (t == now && k > 0) {
+		next_step_at_now(r);
+		return;
+	}
+	/* step k is in flight: it ends as a single step, then the next is planned */
+	SIM_ASSERT(kv_alloc(&r->kv, dec_need(r, r->S)));
+	r->nchunks = 0;
+	r->step_decodes = r->ndec;
+	r->busy = true;
+	r->ev = sim_schedule(r->sim, t + dt, on_step_end, r, 0);
+}
+
+/* ---- public ---- */
+
+int64_t srv_kv_blocks(const struct srv_engine_config *e, const struct perf_model *pm,
+		      struct sim_err *err)
+{
+	const struct perf_llm *l = pm->llm;
+	double mem, act, per_block, blocks;
+	if (e->num_gpu_blocks_override > 0)
+		return e->num_gpu_blocks_override;
+	mem = (double)pm->gpu->memory * e->gpu_memory_utilization;
+	/* peak activations of the profiling run: a full token budget through one layer,
+	 * the sampler's logits, and the CUDA/NCCL runtime */
+	act = (double)e->max_num_batched_tokens *
+		      (18.0 * (double)l->hidden + 4.0 * (double)l->intermediate / (double)pm->tp) * 2.0 +
+	      (double)e->max_num_seqs * (double)l->vocab * 4.0 + 512.0 * 1048576.0;
+	per_block = perf_kv_bytes_per_token(l, pm->kv_dtype, pm->tp) * (double)e->block_size;
+	blocks = floor((mem - perf_weight_bytes_per_gpu(pm) - act) / per_block);
+	if (blocks < 1) {
+		sim_err_set(err, SIM_EINPUT,
+			    "%s does not fit on %d x %s: weights %.1f GB per GPU and activations %.1f GB leave no room "
+			    "for the KV cache in %.1f GB (gpu_memory_utilization %.2f); use more GPUs or a smaller model",
+			    l->name, pm->tp, pm->gpu->name, perf_weight_bytes_per_gpu(pm) / 1e9, act / 1e9,
+			    mem / 1e9, e->gpu_memory_utilization);
+		return -1;
+	}
+	return (int64_t)blocks;
+}
+
+struct srv_replica *srv_new(struct sim *s, const struct srv_params *p, int32_t id,
+			    const struct srv_hooks *hooks)
+{
+	struct srv_replica *r = xcalloc(1, sizeof(*r));
+	r->sim = s;
+	r->p = *p;
+	r->id = id;
+	if (hooks)
+		r->hooks = *hooks;
+	r->bs = p->engine.block_size;
+	r->max_len = p->engine.max_model_len;
+	kv_init(&r->kv, p->num_blocks);
+	r->bucket = xcalloc((size_t)r->bs, sizeof(*r->bucket));
+	r->swap_cap = (int64_t)((double)p->engine.swap_space /
+				(perf_kv_bytes_per_token(p->perf->llm, p->perf->kv_dtype, p->perf->tp) * (double)r->bs));
+	r->ev = SIM_HANDLE_NONE;
+	return r;
+}
+
+void srv_free(struct srv_replica *r)
+{
+	if (!r)
+		return;
+	kv_release(&r->kv);
+	free(r->bucket);
+	free(r->heap);
+	free(r->chunks);
+	free(r);
+}
+
+bool srv_submit(struct srv_replica *r, struct srv_req *q)
+{
+	if (q->prompt + q->output > r->max_len ||
+	    blocks_for(r, q->prompt + q->output) > r->kv.total)
+		return false;
+	srv_sync(r);
+	q->replica = r->id;
+	q->state = SRV_NEW;
+	q->computed = 0;
+	q->nheld = 0;
+	q->decoding = false;
+	wait_insert(r, q, false);
+	if (!r->busy)
+		step_begin(r);
+	return true;
+}
+
+void srv_stats(struct srv_replica *r, struct srv_stats *out)
+{
+	srv_sync(r);
+	r->st.num_requests_running = r->nrun;
+	r->st.num_requests_waiting = r->nwait;
+	r->st.num_requests_swapped = r->nswap;
+	r->st.kv_blocks_total = r->kv.total;
+	r->st.kv_blocks_used = r->kv.used_anon + r->kv.used_hashed;
+	r->st.kv_blocks_cached = r->kv.cached;
+	r->st.kv_blocks_free = kv_free(&r->kv);
+	r->st.kv_cache_usage_perc = r->kv.total ? (double)r->st.kv_blocks_used / (double)r->kv.total : 0;
+	*out = r->st;
+}
+
+int64_t srv_inflight(const struct srv_replica *r)
+{
+	return r->nrun + r->nwait + r->nswap;
+}
+
+bool srv_check(struct srv_replica *r)
+{
+	int64_t n = 0, dec = 0, pre = 0, held = 0;
+	if (!kv_check(&r->kv))
+		return false;
+	for (struct srv_req *q = r->run_head; q; q = q->rnext) {
+		n++;
+		if (q->decoding) {
+			dec++;
+			held += blocks_for(r, dec_len(r, q));
+		} else {
+			pre++;
+			held += blocks_for(r, q->computed);
+		}
+	}
+	if (n != r->nrun || dec != r->ndec || pre != r->npre)
+		return false;
+	/* blocks of running requests (a stretch holds its whole run aside) */
+	if (!r->stretch && held != r->kv.used_anon + r->kv.used_hashed)
+		return false;
+	return true;
+}
