@@ -48,7 +48,7 @@ int cmd_perf(int argc, char **argv)
 	struct perf_model m;
 	struct perf_batch b;
 	struct perf_breakdown bd;
-	struct perf_config pc = {PERF_ROOFLINE, NULL, 1.0, 0};
+	struct perf_config pc = {PERF_ROOFLINE, NULL, 1.0, 0, 0};
 	long tp = 1, batch = 1, prefill = 0, dbatch = 0, ctx = 0;
 	int dtype = PERF_FP16, rc;
 	sim_time t;

@@ -3,12 +3,12 @@
 
 #include <stddef.h>
 
-static const char *const perf_names[] = {"roofline", "profile", NULL};
+static const char *const perf_names[] = {"roofline", "profile", "constant", NULL};
 
 #define T struct perf_config
 static const struct cfg_field perf_fields[] = {
 	{.key = "model", .type = CFG_T_ENUM, .off = offsetof(T, model), .enums = perf_names,
-	 .def = "roofline", .doc = "roofline (analytic, calibrated) or profile (Vidur-format tables)"},
+	 .def = "roofline", .doc = "roofline (analytic, calibrated), profile (Vidur-format tables) or constant (every step takes step_time: for teaching and tests)"},
 	{.key = "path", .type = CFG_T_PATH, .off = offsetof(T, path),
 	 .doc = "profile: directory holding mlp.csv (and attention.csv), or the mlp.csv itself"},
 	{.key = "efficiency_scale", .type = CFG_T_DOUBLE, .off = offsetof(T, efficiency_scale),
@@ -16,6 +16,8 @@ static const struct cfg_field perf_fields[] = {
 	 .doc = "multiplies the calibrated compute and memory efficiencies (what-if studies)"},
 	{.key = "step_overhead", .type = CFG_T_DURATION, .off = offsetof(T, step_overhead), .def = "0s",
 	 .doc = "extra fixed time added to every engine step"},
+	{.key = "step_time", .type = CFG_T_DURATION, .off = offsetof(T, step_time), .def = "10ms",
+	 .flags = CFG_GT, .doc = "constant: the time of every step"},
 	{NULL}};
 #undef T
 

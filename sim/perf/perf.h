@@ -21,13 +21,14 @@
 
 /* ---- the deployment's `perf:` key ---- */
 
-enum perf_kind { PERF_ROOFLINE, PERF_PROFILE };
+enum perf_kind { PERF_ROOFLINE, PERF_PROFILE, PERF_CONSTANT };
 
 struct perf_config {
 	int model;        /* enum perf_kind */
 	const char *path; /* profile: directory or mlp.csv of Vidur-format tables */
 	double efficiency_scale; /* multiplies the calibrated efficiencies */
 	sim_time step_overhead;  /* added to every step, on top of the calibration */
+	sim_time step_time;      /* constant: every step takes this long */
 };
 
 extern const struct cfg_schema perf_config_schema;
@@ -129,6 +130,7 @@ struct perf_model {
 	struct perf_calibration cal;
 	int tp, dtype, kv_dtype;
 	sim_time extra_step_overhead;
+	sim_time constant; /* > 0: every step takes exactly this (perf model constant) */
 	/* per GPU, precomputed */
 	double peak_flops, bw, link_bw, wbytes, kvbytes;
 	double attn_params, mlp_params_active, mlp_params_expert, lm_head_params;

@@ -43,6 +43,8 @@ int perf_model_init(struct perf_model *m, const struct perf_gpu *gpu, const stru
 	m->cal.attention_efficiency = fmin(1.0, m->cal.attention_efficiency * scale);
 	m->cal.link_efficiency = fmin(1.0, m->cal.link_efficiency * scale);
 	m->extra_step_overhead = cfg ? cfg->step_overhead : 0;
+	if (cfg && cfg->model == PERF_CONSTANT)
+		m->constant = cfg->step_time;
 
 	m->wbytes = perf_dtype_bytes(dtype);
 	m->peak_flops = 1e12 * (dtype == PERF_FP8 && gpu->fp8_tflops > 0 ? gpu->fp8_tflops : gpu->fp16_tflops);
@@ -120,6 +122,12 @@ sim_time perf_step_time(const struct perf_model *m, const struct perf_batch *b,
 	sim_time ns;
 
 	memset(&r, 0, sizeof(r));
+	if (m->constant > 0) {
+		r.total = r.overhead = sim_time_to_s(m->constant);
+		if (bd)
+			*bd = r;
+		return m->constant;
+	}
 	if (N > 0) {
 		/* linear layers: QKV, O and MLP projections */
 		double dense_mlp = (l->experts && l->dense_layers)

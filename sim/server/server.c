@@ -474,14 +474,16 @@ static void admit_waiting(struct srv_replica *r, int64_t *budget, bool whole_pro
 	}
 }
 
-/* Swapped-out sequences come back first when their blocks fit. */
-static double swap_in(struct srv_replica *r)
+/* Swapped-out sequences come back first when their blocks fit, and decode
+ * in this very step (as in vLLM v0). Returns the tokens moved over PCIe. */
+static double swap_in(struct srv_replica *r, int64_t *budget)
 {
-	double bytes = 0;
-	while (r->swap_head && r->nrun < r->p.engine.max_num_seqs) {
+	double tokens = 0;
+	while (r->swap_head && r->nrun < r->p.engine.max_num_seqs && *budget > 0) {
 		struct srv_req *q = r->swap_head;
 		int64_t nb = blocks_for(r, q->computed);
-		if (!kv_alloc(&r->kv, nb))
+		int64_t now_need = q->computed % r->bs == 0 ? 1 : 0; /* this step's token */
+		if (!kv_alloc(&r->kv, nb + now_need))
 			break;
 		LIST_REMOVE(r->swap_head, r->swap_tail, q, qprev, qnext);
 		r->nswap--;
@@ -490,9 +492,11 @@ static double swap_in(struct srv_replica *r)
 		LIST_PUSH_BACK(r->run_head, r->run_tail, q, rprev, rnext);
 		r->nrun++;
 		dec_join(r, q, q->computed);
-		bytes += (double)nb * (double)r->bs;
+		r->step_decodes++;
+		*budget -= 1;
+		tokens += (double)nb * (double)r->bs;
 	}
-	return bytes;
+	return tokens;
 }
 
 static sim_time step_time(const struct srv_replica *r, struct perf_batch *b)
@@ -606,7 +610,7 @@ static void step_begin(struct srv_replica *r)
 	preempted_any = r->st.preemptions_total != preempt0;
 	/* 3. swapped sequences, then new ones, unless this step preempted */
 	if (!preempted_any) {
-		swap_tokens = swap_in(r);
+		swap_tokens = swap_in(r, &budget);
 		if (r->nswap == 0 && r->p.engine.enable_chunked_prefill)
 			admit_waiting(r, &budget, false);
 	}
@@ -628,6 +632,8 @@ run:
 	}
 	b.decodes = r->step_decodes;
 	b.decode_ctx = r->step_decodes ? r->sumlen : 0;
+	/* every decoding sequence takes its token, or none do (v0 prefill steps) */
+	SIM_ASSERT(r->step_decodes == 0 || r->step_decodes == r->ndec);
 	b.logits += r->step_decodes;
 	dt = step_time(r, &b);
 	swap_tokens += (double)r->swap_out_tokens;
@@ -803,8 +809,10 @@ bool srv_submit(struct srv_replica *r, struct srv_req *q)
 	q->nheld = 0;
 	q->decoding = false;
 	wait_insert(r, q, false);
+	/* the step begins as an event of its own, so every request arriving at
+	 * this instant joins it, as requests queued when an engine loop starts */
 	if (!r->busy)
-		step_begin(r);
+		next_step_at_now(r);
 	return true;
 }
 
@@ -820,6 +828,11 @@ void srv_stats(struct srv_replica *r, struct srv_stats *out)
 	r->st.kv_blocks_free = kv_free(&r->kv);
 	r->st.kv_cache_usage_perc = r->kv.total ? (double)r->st.kv_blocks_used / (double)r->kv.total : 0;
 	*out = r->st;
+}
+
+void srv_set_fast_stepping(struct srv_replica *r, bool on)
+{
+	r->p.fast_stepping = on;
 }
 
 int64_t srv_inflight(const struct srv_replica *r)
@@ -844,7 +857,14 @@ bool srv_check(struct srv_replica *r)
 	}
 	if (n != r->nrun || dec != r->ndec || pre != r->npre)
 		return false;
-	/* blocks of running requests (a stretch holds its whole run aside) */
+	/* the step in flight holds the blocks its tokens will fill */
+	for (size_t i = 0; i < r->nchunks; i++) {
+		const struct chunk *c = &r->chunks[i];
+		held += blocks_for(r, c->before + c->tokens) - blocks_for(r, c->before);
+	}
+	if (r->busy && !r->begin_pending && r->step_decodes > 0 && !r->stretch)
+		held += dec_need(r, r->S);
+	/* a run of decode steps holds its whole run's blocks from the start */
 	if (!r->stretch && held != r->kv.used_anon + r->kv.used_hashed)
 		return false;
 	return true;

@@ -97,6 +97,7 @@ void srv_free(struct srv_replica *r);
 /* A request arrives. Returns false (nothing kept) when it can never run:
  * prompt + output longer than max_model_len or than the whole KV cache. */
 bool srv_submit(struct srv_replica *r, struct srv_req *q);
+void srv_set_fast_stepping(struct srv_replica *r, bool on);
 /* Brings a replica in a decode stretch up to the last step boundary <= now. */
 void srv_sync(struct srv_replica *r);
 

@@ -1,0 +1,383 @@
+/* sim/server: schedules by hand with a constant-time perf model, KV
+ * accounting, preemption, prefix caching, fast stepping. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/server.h"
+
+static struct cfg_doc doc;
+
+struct world {
+	struct sim sim;
+	struct perf_model pm;
+	struct srv_params sp;
+	struct srv_replica *r;
+	int finished;
+};
+
+static void on_finished(void *ctx, struct srv_replica *r, struct srv_req *q)
+{
+	struct world *w = ctx;
+	(void)r;
+	(void)q;
+	w->finished++;
+}
+
+static void engine_defaults(struct srv_engine_config *e)
+{
+	struct cfg_ctx c;
+	struct sim_err err;
+	sim_err_clear(&err);
+	cfg_ctx_init(&c, &doc, &err);
+	memset(e, 0, sizeof(*e));
+	cfg_defaults(&c, &srv_engine_schema, e);
+	e->max_model_len = 100000;
+	e->tensor_parallel_size = 1;
+}
+
+/* A replica of llama-3-8b on one H100; constant 10 ms steps unless roofline. */
+static void world_init(struct world *w, bool constant, int64_t blocks, void (*tune)(struct srv_engine_config *))
+{
+	struct cfg_ctx c;
+	struct sim_err err;
+	struct cfg_node at = {.kind = CFG_SCALAR, .str = "", .pos = {"t", 1, 1}};
+	struct perf_config pc = {constant ? PERF_CONSTANT : PERF_ROOFLINE, NULL, 1.0, 0, 10 * SIM_MS};
+	struct srv_hooks h = {w, NULL, on_finished};
+	memset(w, 0, sizeof(*w));
+	sim_err_clear(&err);
+	cfg_ctx_init(&c, &doc, &err);
+	assert_int_equal(perf_model_init(&w->pm, perf_find_gpu(&c, &at, "h100-sxm", NULL),
+					 perf_find_llm(&c, &at, "llama-3-8b", NULL), 1, PERF_BF16, PERF_BF16, &pc, &err), 0);
+	engine_defaults(&w->sp.engine);
+	if (tune)
+		tune(&w->sp.engine);
+	w->sp.perf = &w->pm;
+	w->sp.num_blocks = blocks;
+	w->sp.fast_stepping = true;
+	sim_init(&w->sim, 1);
+	w->r = srv_new(&w->sim, &w->sp, 0, &h);
+}
+
+static void world_release(struct world *w)
+{
+	srv_free(w->r);
+	sim_release(&w->sim);
+	perf_model_release(&w->pm);
+}
+
+static void req_init(struct srv_req *q, int64_t id, int64_t prompt, int64_t output)
+{
+	memset(q, 0, sizeof(*q));
+	q->id = id;
+	q->prompt = prompt;
+	q->output = output;
+	q->first_scheduled = q->first_token = q->finish = -1;
+}
+
+struct arrival {
+	struct world *w;
+	struct srv_req *q;
+};
+
+static void on_arrive(struct sim *s, void *ctx, uint64_t arg)
+{
+	struct arrival *a = ctx;
+	(void)arg;
+	a->q->arrival = s->now;
+	assert_true(srv_submit(a->w->r, a->q));
+}
+
+static void budget_100(struct srv_engine_config *e)
+{
+	e->max_num_batched_tokens = 100;
+	e->max_num_seqs = 100;
+}
+
+static void chunked_schedule_by_hand(void **state)
+{
+	struct world w;
+	struct srv_req a, b;
+	struct arrival aa, ab;
+	(void)state;
+	world_init(&w, true, 1000, budget_100);
+	req_init(&a, 1, 250, 3);
+	req_init(&b, 2, 30, 2);
+	aa = (struct arrival){&w, &a};
+	ab = (struct arrival){&w, &b};
+	sim_schedule(&w.sim, 0, on_arrive, &aa, 0);
+	sim_schedule(&w.sim, 5 * SIM_MS, on_arrive, &ab, 0);
+	sim_run(&w.sim, SIM_TIME_MAX);
+	/* A: chunks 100, 100, 50 in steps ending 10, 20, 30 ms; decodes end 40, 50 */
+	assert_int_equal(a.first_scheduled, 0);
+	assert_int_equal(a.first_token, 30 * SIM_MS);
+	assert_int_equal(a.finish, 50 * SIM_MS);
+	/* B arrives at 5 ms; the step at 10 ms has no budget left (A takes 100);
+	 * at 20 ms A takes 50 and B its 30: first token at 30, done at 40 */
+	assert_int_equal(b.first_scheduled, 20 * SIM_MS);
+	assert_int_equal(b.first_token, 30 * SIM_MS);
+	assert_int_equal(b.finish, 40 * SIM_MS);
+	assert_int_equal(w.finished, 2);
+	world_release(&w);
+}
+
+static void seats_2(struct srv_engine_config *e)
+{
+	e->max_num_seqs = 2;
+}
+
+static void seq_limit_by_hand(void **state)
+{
+	struct world w;
+	struct srv_req q[3];
+	struct arrival a[3];
+	(void)state;
+	world_init(&w, true, 1000, seats_2);
+	for (int i = 0; i < 3; i++) {
+		req_init(&q[i], i, 10, 5);
+		a[i] = (struct arrival){&w, &q[i]};
+		sim_schedule(&w.sim, 0, on_arrive, &a[i], 0);
+	}
+	sim_run(&w.sim, SIM_TIME_MAX);
+	/* A and B: prefill step [0,10), four decode steps: done at 50 ms */
+	assert_int_equal(q[0].first_token, 10 * SIM_MS);
+	assert_int_equal(q[0].finish, 50 * SIM_MS);
+	assert_int_equal(q[1].finish, 50 * SIM_MS);
+	/* C waits for a seat: admitted in the step that starts at 50 ms */
+	assert_int_equal(q[2].first_scheduled, 50 * SIM_MS);
+	assert_int_equal(q[2].first_token, 60 * SIM_MS);
+	assert_int_equal(q[2].finish, 100 * SIM_MS);
+	world_release(&w);
+}
+
+static void no_chunking(struct srv_engine_config *e)
+{
+	e->enable_chunked_prefill = false;
+	e->max_num_batched_tokens = 4096;
+}
+
+static void prefill_steps_of_their_own_without_chunking(void **state)
+{
+	struct world w;
+	struct srv_req a, b;
+	struct arrival aa, ab;
+	(void)state;
+	world_init(&w, true, 1000, no_chunking);
+	req_init(&a, 1, 100, 10);
+	req_init(&b, 2, 100, 10);
+	aa = (struct arrival){&w, &a};
+	ab = (struct arrival){&w, &b};
+	sim_schedule(&w.sim, 0, on_arrive, &aa, 0);
+	sim_schedule(&w.sim, 25 * SIM_MS, on_arrive, &ab, 0);
+	sim_run(&w.sim, SIM_TIME_MAX);
+	/* A: prefill [0,10), decodes from 10. B arrives at 25; the step at 30 is
+	 * B's prefill alone (A's decode waits), so A's tokens stall one step. */
+	assert_int_equal(b.first_scheduled, 30 * SIM_MS);
+	assert_int_equal(b.first_token, 40 * SIM_MS);
+	assert_int_equal(a.finish, (10 + 9 * 10 + 10) * SIM_MS);
+	world_release(&w);
+}
+
+/* Runs until idle, checking the KV invariant at every millisecond. */
+static void run_checked(struct world *w)
+{
+	while (sim_evq_size(&w->sim.q) > 0) {
+		sim_run(&w->sim, w->sim.now + SIM_MS);
+		assert_true(srv_check(w->r));
+	}
+}
+
+static void small_blocks(struct srv_engine_config *e)
+{
+	e->block_size = 4;
+}
+
+static void preemption_recompute_and_resume(void **state)
+{
+	struct world w;
+	struct srv_req a, b;
+	struct arrival aa, ab;
+	struct srv_stats st;
+	(void)state;
+	/* 6 blocks of 4 tokens; each request needs 5 at its end: both cannot */
+	world_init(&w, true, 6, small_blocks);
+	req_init(&a, 1, 8, 12);
+	req_init(&b, 2, 8, 12);
+	aa = (struct arrival){&w, &a};
+	ab = (struct arrival){&w, &b};
+	sim_schedule(&w.sim, 0, on_arrive, &aa, 0);
+	sim_schedule(&w.sim, 0, on_arrive, &ab, 0);
+	run_checked(&w);
+	assert_int_equal(w.finished, 2);
+	assert_int_equal(a.preemptions, 0);
+	assert_int_equal(b.preemptions, 1); /* the newer one goes */
+	assert_true(b.finish > a.finish);
+	assert_int_equal(a.generated, 12);
+	assert_int_equal(b.generated, 12);
+	srv_stats(w.r, &st);
+	assert_int_equal(st.kv_blocks_used, 0);
+	assert_int_equal(st.preemptions_total, 1);
+	/* recompute: B prefilled its prompt and the tokens it had generated again */
+	assert_true(st.prompt_tokens_total > 16);
+	world_release(&w);
+}
+
+static void small_blocks_swap(struct srv_engine_config *e)
+{
+	e->block_size = 4;
+	e->preemption_mode = SRV_PREEMPT_SWAP;
+}
+
+static void preemption_swap(void **state)
+{
+	struct world w;
+	struct srv_req a, b;
+	struct arrival aa, ab;
+	struct srv_stats st;
+	(void)state;
+	world_init(&w, true, 6, small_blocks_swap);
+	req_init(&a, 1, 8, 12);
+	req_init(&b, 2, 8, 12);
+	aa = (struct arrival){&w, &a};
+	ab = (struct arrival){&w, &b};
+	sim_schedule(&w.sim, 0, on_arrive, &aa, 0);
+	sim_schedule(&w.sim, 0, on_arrive, &ab, 0);
+	run_checked(&w);
+	assert_int_equal(w.finished, 2);
+	assert_int_equal(b.preemptions, 1);
+	srv_stats(w.r, &st);
+	/* swapped back in, not recomputed: no prompt tokens beyond the two prompts */
+	assert_int_equal(st.prompt_tokens_total, 16);
+	assert_int_equal(st.num_requests_swapped, 0);
+	world_release(&w);
+}
+
+static void prefix_blocks_are_shared(void **state)
+{
+	struct world w;
+	struct srv_req a, b, c;
+	struct arrival aa, ab, ac;
+	uint64_t h[4] = {11, 12, 13, 14}, other[4] = {11, 12, 99, 98};
+	struct srv_stats st;
+	(void)state;
+	world_init(&w, true, 1000, NULL); /* block 16, prefix caching on */
+	req_init(&a, 1, 64, 2);
+	req_init(&b, 2, 64, 2);
+	req_init(&c, 3, 64, 2);
+	a.hashes = b.hashes = h;
+	c.hashes = other;
+	a.nhashes = b.nhashes = c.nhashes = 4;
+	aa = (struct arrival){&w, &a};
+	ab = (struct arrival){&w, &b};
+	ac = (struct arrival){&w, &c};
+	sim_schedule(&w.sim, 0, on_arrive, &aa, 0);
+	sim_schedule(&w.sim, 100 * SIM_MS, on_arrive, &ab, 0);
+	sim_schedule(&w.sim, 200 * SIM_MS, on_arrive, &ac, 0);
+	run_checked(&w);
+	assert_int_equal(a.cached, 0);
+	/* the whole prompt is cached, but the last token is always computed:
+	 * three of the four blocks hit */
+	assert_int_equal(b.cached, 48);
+	assert_int_equal(c.cached, 32); /* the chain diverges at block 2 */
+	srv_stats(w.r, &st);
+	assert_int_equal(st.prompt_tokens_total, 64 + 16 + 32);
+	assert_int_equal(st.prefix_cache_hits, 80);
+	assert_int_equal(st.kv_blocks_used, 0);
+	assert_true(st.kv_blocks_cached >= 4); /* kept for later hits, evictable */
+	world_release(&w);
+}
+
+static void too_long_is_rejected(void **state)
+{
+	struct world w;
+	struct srv_req q;
+	(void)state;
+	world_init(&w, true, 10, NULL);
+	req_init(&q, 1, 150, 20); /* 170 tokens > 10 blocks of 16 */
+	assert_false(srv_submit(w.r, &q));
+	w.sp.engine.max_model_len = 100;
+	world_release(&w);
+}
+
+/* A random workload that preempts: identical records fast and step by step. */
+struct rec {
+	sim_time first_scheduled, first_token, finish;
+	int32_t preemptions;
+	int64_t cached;
+};
+
+static void random_workload(bool fast, struct rec *out, int n)
+{
+	struct world w;
+	struct srv_req *q = calloc((size_t)n, sizeof(*q));
+	struct arrival *a = calloc((size_t)n, sizeof(*a));
+	struct sim_rng *rng = sim_rng_new(5, "test");
+	static uint64_t h[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+	sim_time t = 0;
+	world_init(&w, false, 400, small_blocks);
+	srv_set_fast_stepping(w.r, fast);
+	for (int i = 0; i < n; i++) {
+		req_init(&q[i], i, 10 + (int64_t)sim_rng_below(rng, 300), 1 + (int64_t)sim_rng_below(rng, 200));
+		if (i % 3 == 0) {
+			q[i].hashes = h;
+			q[i].nhashes = 8;
+		}
+		a[i] = (struct arrival){&w, &q[i]};
+		t += (sim_time)sim_rng_exponential(rng, 2e7);
+		sim_schedule(&w.sim, t, on_arrive, &a[i], 0);
+	}
+	sim_run(&w.sim, SIM_TIME_MAX);
+	assert_int_equal(w.finished, n);
+	for (int i = 0; i < n; i++)
+		out[i] = (struct rec){q[i].first_scheduled, q[i].first_token, q[i].finish, q[i].preemptions, q[i].cached};
+	sim_rng_free(rng);
+	free(q);
+	free(a);
+	world_release(&w);
+}
+
+static void fast_stepping_changes_nothing(void **state)
+{
+	enum { N = 400 };
+	static struct rec fast[N], slow[N];
+	int preempted = 0;
+	(void)state;
+	random_workload(true, fast, N);
+	random_workload(false, slow, N);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(fast[i].first_scheduled, slow[i].first_scheduled);
+		assert_int_equal(fast[i].first_token, slow[i].first_token);
+		assert_int_equal(fast[i].finish, slow[i].finish);
+		assert_int_equal(fast[i].preemptions, slow[i].preemptions);
+		assert_int_equal(fast[i].cached, slow[i].cached);
+		preempted += fast[i].preemptions > 0;
+	}
+	assert_true(preempted > 0); /* the test exercises preemption */
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	cfg_doc_release(&doc);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(chunked_schedule_by_hand),
+		cmocka_unit_test(seq_limit_by_hand),
+		cmocka_unit_test(prefill_steps_of_their_own_without_chunking),
+		cmocka_unit_test(preemption_recompute_and_resume),
+		cmocka_unit_test(preemption_swap),
+		cmocka_unit_test(prefix_blocks_are_shared),
+		cmocka_unit_test(too_long_is_rejected),
+		cmocka_unit_test(fast_stepping_changes_nothing),
+	};
+	cfg_doc_init(&doc);
+	return cmocka_run_group_tests_name("server: replica", tests, NULL, teardown);
+}
