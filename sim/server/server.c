@@ -752,7 +752,7 @@ int64_t srv_kv_blocks(const struct srv_engine_config *e, const struct perf_model
 	/* peak activations of the profiling run: a full token budget through one layer,
 	 * the sampler's logits, and the CUDA/NCCL runtime */
 	act = (double)e->max_num_batched_tokens *
-		      (18.0 * (double)l->hidden + 4.0 * (double)l->intermediate / (double)pm->tp) * 2.0 +
+		      (12.0 * (double)l->hidden + 4.0 * (double)l->intermediate / (double)pm->tp) * 2.0 +
 	      (double)e->max_num_seqs * (double)l->vocab * 4.0 + 512.0 * 1048576.0;
 	per_block = perf_kv_bytes_per_token(l, pm->kv_dtype, pm->tp) * (double)e->block_size;
 	blocks = floor((mem - perf_weight_bytes_per_gpu(pm) - act) / per_block);
