@@ -38,8 +38,7 @@ struct source {
 	struct run *run;
 	size_t index;
 	struct wl_source w;
-	sim_time next_t;
-	int64_t next_prompt, next_output;
+	struct wl_arrival next;
 };
 
 struct vec {
@@ -155,8 +154,10 @@ static void on_arrival(struct sim *sim, void *ctx, uint64_t arg)
 	q->priority = w->priority;
 	q->arrival = sim->now;
 	q->first_scheduled = q->first_token = q->finish = -1;
-	q->prompt = src->next_prompt;
-	q->output = src->next_output;
+	q->prompt = src->next.prompt;
+	q->output = src->next.output;
+	q->prefix_key = src->next.prefix_key;
+	q->prefix_tokens = src->next.prefix_tokens;
 	q->user = x;
 	x->prev = r->live_tail;
 	x->next = NULL;
@@ -174,8 +175,8 @@ static void on_arrival(struct sim *sim, void *ctx, uint64_t arg)
 		record(r, q);
 		release_req(r, x);
 	}
-	if (wl_source_next(&src->w, &src->next_t, &src->next_prompt, &src->next_output))
-		sim_schedule(sim, src->next_t, on_arrival, src, 0);
+	if (wl_source_next(&src->w, &src->next))
+		sim_schedule(sim, src->next.t, on_arrival, src, 0);
 }
 
 /* ---- sampling ---- */
@@ -312,8 +313,8 @@ static int build(struct run *r)
 		if (wl_source_init(&src->w, CFG_LIST_AT(r->s->workloads, struct wl_config, i),
 				   (uint64_t)r->s->seed, r->s->duration, &r->err))
 			return -1;
-		if (wl_source_next(&src->w, &src->next_t, &src->next_prompt, &src->next_output))
-			sim_schedule(&r->sim, src->next_t, on_arrival, src, 0);
+		if (wl_source_next(&src->w, &src->next))
+			sim_schedule(&r->sim, src->next.t, on_arrival, src, 0);
 	}
 	sim_schedule(&r->sim, 0, on_sample, r, 0);
 	return 0;

@@ -156,5 +156,9 @@ void perf_profile_free(struct perf_profile *p);
 /* Linear-layer time per layer (seconds) from the tables, or < 0 when the
  * table lacks this TP. */
 double perf_profile_linear(const struct perf_profile *p, double tokens);
+/* Attention per layer (seconds) by prefill token pairs / total decode
+ * context, or < 0 when the tables have no such rows. */
+double perf_profile_prefill_attn(const struct perf_profile *p, double pairs);
+double perf_profile_decode_attn(const struct perf_profile *p, double ctx);
 
 #endif

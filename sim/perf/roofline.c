@@ -137,7 +137,7 @@ sim_time perf_step_time(const struct perf_model *m, const struct perf_batch *b,
 		double moe_layers = l->experts ? L - (double)l->dense_layers : L;
 		double io = N * d * abytes * 4.0;
 		if (m->profile && (lin_layer = perf_profile_linear(m->profile, N)) >= 0) {
-			r.linear = lin_layer * L;
+			r.linear = lin_layer * L; /* the tables include norms, rotary, activation, adds */
 		} else {
 			r.linear = moe_layers * op(2.0 * N * (m->attn_params + m->mlp_params_active), pc,
 						   (m->attn_params + moe_read) * m->wbytes + io, bw);
@@ -147,14 +147,24 @@ sim_time perf_step_time(const struct perf_model *m, const struct perf_batch *b,
 					       (m->attn_params + dense_mlp) * m->wbytes + io, bw);
 		}
 		/* attention: prefill chunks (quadratic), decodes (KV reads) */
-		r.attention = L * (op(4.0 * m->q_dim * b->prefill_pairs, pa,
-				      m->kvbytes * (double)(b->prefill_ctx + b->prefill_tokens), bw) +
-				   op(4.0 * m->q_dim * (double)b->decode_ctx, pa,
-				      m->kvbytes * (double)b->decode_ctx, bw));
+		{
+			double pre = -1, dec = -1;
+			if (m->profile) {
+				pre = b->prefill_pairs > 0 ? perf_profile_prefill_attn(m->profile, b->prefill_pairs) : 0;
+				dec = b->decode_ctx > 0 ? perf_profile_decode_attn(m->profile, (double)b->decode_ctx) : 0;
+			}
+			if (pre < 0)
+				pre = op(4.0 * m->q_dim * b->prefill_pairs, pa,
+					 m->kvbytes * (double)(b->prefill_ctx + b->prefill_tokens), bw);
+			if (dec < 0)
+				dec = op(4.0 * m->q_dim * (double)b->decode_ctx, pa, m->kvbytes * (double)b->decode_ctx, bw);
+			r.attention = L * (pre + dec);
+		}
 		/* norms, rotary, activation, residual adds: memory-bound */
 		t_ff = (double)(l->experts ? l->experts_per_token * (l->expert_intermediate ? l->expert_intermediate : l->intermediate)
 					   : l->intermediate) / (double)m->tp;
-		r.elementwise = L * N * (8.0 * d + 3.0 * t_ff) * abytes / bw;
+		if (!m->profile)
+			r.elementwise = L * N * (8.0 * d + 3.0 * t_ff) * abytes / bw;
 		/* tensor parallelism: two ring all-reduces of the hidden state per layer */
 		if (m->tp > 1) {
 			double size = N * d * abytes, t = (double)m->tp;

@@ -24,6 +24,45 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ---- histograms (vLLM's buckets) ---- */
+
+static const double ttft_bounds[] = {0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75,
+				     1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0, 160.0, 640.0, 2560.0};
+static const double itl_bounds[] = {0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5,
+				    0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0};
+static const double latency_bounds[] = {0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0,
+					30.0, 40.0, 50.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 7680.0};
+
+const char *const srv_hist_names[SRV_H_KINDS] = {
+	"vllm:time_to_first_token_seconds", "vllm:time_per_output_token_seconds",
+	"vllm:e2e_request_latency_seconds", "vllm:request_queue_time_seconds"};
+
+const double *srv_hist_bounds(int kind, size_t *n)
+{
+	switch (kind) {
+	case SRV_H_TTFT:
+		*n = sizeof(ttft_bounds) / sizeof(double);
+		return ttft_bounds;
+	case SRV_H_TPOT:
+		*n = sizeof(itl_bounds) / sizeof(double);
+		return itl_bounds;
+	default:
+		*n = sizeof(latency_bounds) / sizeof(double);
+		return latency_bounds;
+	}
+}
+
+static void hist_add(struct srv_hist *h, int kind, double v, int64_t weight)
+{
+	size_t n, i = 0;
+	const double *b = srv_hist_bounds(kind, &n);
+	while (i < n && v > b[i]) /* le buckets: v <= bound */
+		i++;
+	h->counts[i] += weight;
+	h->count += weight;
+	h->sum += v * (double)weight;
+}
+
 struct chunk {
 	struct srv_req *q;
 	int64_t tokens, before;
@@ -258,17 +297,30 @@ static void kv_drop(struct srv_replica *r, struct srv_req *q, int64_t len)
 		kv_unref(&r->kv, q->hblocks[--q->nheld]);
 }
 
+/* The hash of q's i-th prompt block: from the request's chain, or derived
+ * from its shared prefix (a block depends on the prefix and its index). */
+static uint64_t block_hash(const struct srv_req *q, int32_t i)
+{
+	uint64_t x[2] = {q->prefix_key, (uint64_t)i};
+	return q->hashes ? q->hashes[i] : sim_hash64(x, sizeof(x), 0x6b76);
+}
+
+static bool has_prefix(const struct srv_req *q)
+{
+	return q->hashes || q->prefix_key;
+}
+
 /* Registers q's prompt blocks that became full and have a prefix hash. */
 static void kv_register(struct srv_replica *r, struct srv_req *q)
 {
 	int64_t full;
-	if (!r->p.engine.enable_prefix_caching || !q->hashes)
+	if (!r->p.engine.enable_prefix_caching || !has_prefix(q))
 		return;
 	full = q->computed / r->bs;
 	if (full > q->nhashes)
 		full = q->nhashes;
 	while (q->nheld < full) {
-		struct kv_block *b = kv_promote(&r->kv, q->hashes[q->nheld]);
+		struct kv_block *b = kv_promote(&r->kv, block_hash(q, q->nheld));
 		if (!b)
 			return; /* an identical block is cached already: ours stays private */
 		if (!q->hblocks)
@@ -281,13 +333,13 @@ static void kv_register(struct srv_replica *r, struct srv_req *q)
 static void kv_lookup_prefix(struct srv_replica *r, struct srv_req *q, int64_t target)
 {
 	int64_t max_hit;
-	if (!r->p.engine.enable_prefix_caching || !q->hashes || q->computed > 0)
+	if (!r->p.engine.enable_prefix_caching || !has_prefix(q) || q->computed > 0)
 		return;
 	max_hit = (target - 1) / r->bs; /* at least one token is always computed */
 	if (max_hit > q->nhashes)
 		max_hit = q->nhashes;
 	while (q->nheld < max_hit) {
-		struct kv_block *b = kv_lookup(&r->kv, q->hashes[q->nheld]);
+		struct kv_block *b = kv_lookup(&r->kv, block_hash(q, q->nheld));
 		if (!b)
 			break;
 		kv_ref(&r->kv, b);
@@ -366,6 +418,9 @@ static void finish(struct srv_replica *r, struct srv_req *q, int64_t len)
 	q->finish = r->sim->now;
 	q->state = SRV_DONE;
 	q->status = SRV_COMPLETED;
+	r->st.requests_success_total++;
+	hist_add(&r->st.hist[SRV_H_E2E], SRV_H_E2E, sim_time_to_s(q->finish - q->arrival), 1);
+	hist_add(&r->st.hist[SRV_H_QUEUE], SRV_H_QUEUE, sim_time_to_s(q->first_scheduled - q->arrival), 1);
 	if (r->hooks.finished)
 		r->hooks.finished(r->hooks.ctx, r, q);
 }
@@ -379,6 +434,7 @@ static void prefill_done(struct srv_replica *r, struct srv_req *q)
 	r->st.generation_tokens_total++;
 	if (q->first_token < 0) {
 		q->first_token = r->sim->now;
+		hist_add(&r->st.hist[SRV_H_TTFT], SRV_H_TTFT, sim_time_to_s(q->first_token - q->arrival), 1);
 		if (r->hooks.first_token)
 			r->hooks.first_token(r->hooks.ctx, r, q);
 	}
@@ -386,6 +442,19 @@ static void prefill_done(struct srv_replica *r, struct srv_req *q)
 		finish(r, q, q->computed);
 	else
 		dec_join(r, q, q->computed);
+}
+
+static void decode_batch(int64_t ndec, int64_t sumlen, struct perf_batch *b);
+static sim_time step_time(const struct srv_replica *r, struct perf_batch *b);
+
+/* Inter-token latencies of k decode-only steps from the current state. */
+static void observe_run(struct srv_replica *r, int64_t k)
+{
+	struct perf_batch b;
+	for (int64_t j = 0; j < k; j++) {
+		decode_batch(r->ndec, r->sumlen + j * r->ndec, &b);
+		hist_add(&r->st.hist[SRV_H_TPOT], SRV_H_TPOT, sim_time_to_s(step_time(r, &b)), r->ndec);
+	}
 }
 
 /* Applies k decode-only steps' effects on the decode set (their blocks were
@@ -462,7 +531,7 @@ static void admit_waiting(struct srv_replica *r, int64_t *budget, bool whole_pro
 			q->computed = 0;
 			break;
 		}
-		if (r->p.engine.enable_prefix_caching && q->hashes) {
+		if (r->p.engine.enable_prefix_caching && has_prefix(q)) {
 			r->st.prefix_cache_queries += target;
 			r->st.prefix_cache_hits += q->computed;
 		}
@@ -668,6 +737,9 @@ static void apply_step(struct srv_replica *r)
 	r->st.busy_time += r->sim->now - r->step_start;
 	r->st.steps_total++;
 	if (r->step_decodes > 0) {
+		/* every decoding sequence waited this step for its next token */
+		hist_add(&r->st.hist[SRV_H_TPOT], SRV_H_TPOT, sim_time_to_s(r->sim->now - r->step_start),
+			 r->step_decodes);
 		decode_advance(r, 1);
 	}
 	for (size_t i = 0; i < r->nchunks; i++) {
@@ -690,6 +762,7 @@ static void on_step_end(struct sim *s, void *ctx, uint64_t arg)
 	if (r->stretch) {
 		r->st.busy_time += r->sim->now - r->step_start;
 		r->st.steps_total += r->stretch_k;
+		observe_run(r, r->stretch_k);
 		decode_advance(r, r->stretch_k);
 		r->stretch = false;
 		pop_finished(r);
@@ -723,6 +796,7 @@ void srv_sync(struct srv_replica *r)
 	kv_free_anon(&r->kv, held - used);
 	r->st.busy_time += t - r->step_start;
 	r->st.steps_total += k;
+	observe_run(r, k);
 	decode_advance(r, k);
 	sim_cancel(r->sim, r->ev);
 	r->stretch = false;
@@ -808,6 +882,8 @@ bool srv_submit(struct srv_replica *r, struct srv_req *q)
 	q->computed = 0;
 	q->nheld = 0;
 	q->decoding = false;
+	if (!q->hashes && q->prefix_key) /* full blocks of the shared prefix */
+		q->nhashes = (int32_t)(q->prefix_tokens / r->bs);
 	wait_insert(r, q, false);
 	/* the step begins as an event of its own, so every request arriving at
 	 * this instant joins it, as requests queued when an engine loop starts */

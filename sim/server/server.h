@@ -56,6 +56,8 @@ struct srv_req {
 	int32_t preemptions, retries;
 	const uint64_t *hashes; /* leading full prompt blocks' hash chain (server block size) */
 	int32_t nhashes;
+	uint64_t prefix_key;    /* or: the first prefix_tokens tokens are shared prefix key's */
+	int64_t prefix_tokens;
 	void *user;
 	/* server-private */
 	int state;
@@ -101,6 +103,20 @@ void srv_set_fast_stepping(struct srv_replica *r, bool on);
 /* Brings a replica in a decode stretch up to the last step boundary <= now. */
 void srv_sync(struct srv_replica *r);
 
+/* A Prometheus histogram with vLLM's bucket bounds (cumulative on export). */
+enum srv_hist_kind { SRV_H_TTFT, SRV_H_TPOT, SRV_H_E2E, SRV_H_QUEUE, SRV_H_KINDS };
+#define SRV_HIST_MAX 24
+struct srv_hist {
+	int64_t counts[SRV_HIST_MAX]; /* per bucket (not cumulative); the last is +Inf */
+	int64_t count;
+	double sum;
+};
+/* Upper bounds of a kind's buckets (vLLM's), and their number (+Inf not counted). */
+const double *srv_hist_bounds(int kind, size_t *n);
+/* vllm:time_to_first_token_seconds, vllm:time_per_output_token_seconds,
+ * vllm:e2e_request_latency_seconds, vllm:request_queue_time_seconds */
+extern const char *const srv_hist_names[SRV_H_KINDS];
+
 /* Metrics, under vLLM's names where vLLM has one. */
 struct srv_stats {
 	int64_t num_requests_running, num_requests_waiting, num_requests_swapped;
@@ -108,8 +124,9 @@ struct srv_stats {
 	int64_t kv_blocks_total, kv_blocks_used, kv_blocks_cached, kv_blocks_free;
 	int64_t prompt_tokens_total, generation_tokens_total;
 	int64_t prefix_cache_queries, prefix_cache_hits; /* tokens */
-	int64_t preemptions_total, steps_total;
+	int64_t preemptions_total, steps_total, requests_success_total;
 	sim_time busy_time; /* time with a step in flight */
+	struct srv_hist hist[SRV_H_KINDS];
 };
 void srv_stats(struct srv_replica *r, struct srv_stats *out);
 /* Checks used + free + cached = total and the aggregates (debug, tests). */

@@ -249,6 +249,20 @@ static int trace_check(struct cfg_ctx *c, const struct cfg_node *n, void *obj)
 static const struct cfg_schema trace_schema = {"trace", sizeof(struct wl_trace), trace_fields,
 					       trace_check, NULL};
 
+#define T struct wl_prefix
+static const struct cfg_field prefix_fields[] = {
+	{.key = "tokens", .type = CFG_T_INT, .off = offsetof(T, tokens), .flags = CFG_REQUIRED | CFG_MIN,
+	 .min = 1, .doc = "length of the shared prefix (capped at each prompt's length minus one)"},
+	{.key = "groups", .type = CFG_T_INT, .off = offsetof(T, groups), .def = "1", .flags = CFG_MIN,
+	 .min = 1, .doc = "distinct prefixes; each request picks one uniformly"},
+	{.key = "share", .type = CFG_T_DOUBLE, .off = offsetof(T, share), .def = "1",
+	 .flags = CFG_MIN | CFG_MAX, .min = 0, .max = 1, .doc = "fraction of requests that carry a prefix"},
+	{NULL}};
+#undef T
+
+static const struct cfg_schema prefix_schema = {"shared prefix", sizeof(struct wl_prefix),
+						prefix_fields, NULL, NULL};
+
 #define T struct wl_config
 static const struct cfg_field wl_fields[] = {
 	{.key = "name", .type = CFG_T_STR, .off = offsetof(T, name), .flags = CFG_REQUIRED,
@@ -269,6 +283,9 @@ static const struct cfg_field wl_fields[] = {
 	 .has = true, .has_off = offsetof(T, has_arrivals), .doc = "synthetic arrival process"},
 	{.key = "lengths", .type = CFG_T_STRUCT, .off = offsetof(T, lengths), .sub = &lengths_schema,
 	 .has = true, .has_off = offsetof(T, has_lengths), .doc = "token lengths of synthetic requests"},
+	{.key = "prefix", .type = CFG_T_STRUCT, .off = offsetof(T, prefix), .sub = &prefix_schema,
+	 .has = true, .has_off = offsetof(T, has_prefix),
+	 .doc = "shared prompt prefixes, for prefix caching (synthetic arrivals)"},
 	{.key = "trace", .type = CFG_T_STRUCT, .off = offsetof(T, trace), .sub = &trace_schema,
 	 .has = true, .has_off = offsetof(T, has_trace), .doc = "replay a recorded trace instead of arrivals"},
 	{.key = "start", .type = CFG_T_DURATION, .off = offsetof(T, start), .def = "0s",

@@ -102,6 +102,8 @@ int wl_source_init(struct wl_source *w, const struct wl_config *c, uint64_t seed
 	w->arr = sim_rng_new(seed, name);
 	snprintf(name, sizeof(name), "workload/%s/lengths", c->name);
 	w->len = sim_rng_new(seed, name);
+	snprintf(name, sizeof(name), "workload/%s/prefix", c->name);
+	w->pre = sim_rng_new(seed, name);
 	w->end_s = sim_time_to_s(c->end ? c->end : duration);
 	/* start: skip the operational time before the workload's window */
 	{
@@ -124,6 +126,7 @@ void wl_source_release(struct wl_source *w)
 {
 	sim_rng_free(w->arr);
 	sim_rng_free(w->len);
+	sim_rng_free(w->pre);
 	free(w->segs);
 	memset(w, 0, sizeof(*w));
 }
@@ -156,7 +159,7 @@ static double invert(struct wl_source *w, double target)
 	}
 }
 
-bool wl_source_next(struct wl_source *w, sim_time *t, int64_t *prompt, int64_t *output)
+bool wl_source_next(struct wl_source *w, struct wl_arrival *out)
 {
 	const struct wl_arrivals *a = &w->cfg->arrivals;
 	double gap, when;
@@ -176,9 +179,21 @@ bool wl_source_next(struct wl_source *w, sim_time *t, int64_t *prompt, int64_t *
 	when = invert(w, w->op);
 	if (!(when < w->end_s) || when * 1e9 > (double)(SIM_TIME_MAX / 2))
 		return false;
-	*t = (sim_time)llround(when * 1e9);
-	*prompt = wl_dist_draw(&w->cfg->lengths.prompt, w->len);
-	*output = wl_dist_draw(&w->cfg->lengths.output, w->len);
+	out->t = (sim_time)llround(when * 1e9);
+	out->prompt = wl_dist_draw(&w->cfg->lengths.prompt, w->len);
+	out->output = wl_dist_draw(&w->cfg->lengths.output, w->len);
+	out->prefix_key = 0;
+	out->prefix_tokens = 0;
+	if (w->cfg->has_prefix) {
+		/* drawn from a stream of its own: prefixes never move arrivals or lengths */
+		const struct wl_prefix *p = &w->cfg->prefix;
+		bool has = sim_rng_uniform(w->pre) < p->share;
+		uint64_t g = sim_rng_below(w->pre, (uint64_t)p->groups);
+		if (has) {
+			out->prefix_key = sim_hash64(&g, sizeof(g), sim_hash_str(w->cfg->name, 0x9f1e));
+			out->prefix_tokens = p->tokens < out->prompt ? p->tokens : out->prompt;
+		}
+	}
 	w->emitted++;
 	return true;
 }

@@ -76,6 +76,13 @@ struct wl_trace {
 	struct wl_columns columns;
 };
 
+/* Shared prompt prefixes (system prompts, few-shot examples): each request
+ * falls in one of `groups`; requests of a group share their first tokens. */
+struct wl_prefix {
+	int64_t tokens, groups;
+	double share; /* fraction of requests that carry a prefix */
+};
+
 struct wl_config {
 	const char *name;
 	const char *deployment; /* target deployment (or NULL: by model) */
@@ -85,7 +92,8 @@ struct wl_config {
 	struct wl_arrivals arrivals;
 	struct wl_lengths lengths;
 	struct wl_trace trace;
-	bool has_arrivals, has_lengths, has_trace;
+	struct wl_prefix prefix;
+	bool has_arrivals, has_lengths, has_trace, has_prefix;
 	sim_time start, end; /* active window in simulated time; end 0 = duration */
 };
 
@@ -105,7 +113,7 @@ struct wl_seg {
  * the inverse of the cumulative rate. */
 struct wl_source {
 	const struct wl_config *cfg;
-	struct sim_rng *arr, *len;
+	struct sim_rng *arr, *len, *pre;
 	struct wl_seg *segs;
 	size_t nsegs, seg;  /* current segment */
 	double lambda_at;   /* cumulative rate at the start of the current segment */
@@ -118,8 +126,16 @@ struct wl_source {
 int wl_source_init(struct wl_source *w, const struct wl_config *cfg, uint64_t seed,
 		   sim_time duration, struct sim_err *err);
 void wl_source_release(struct wl_source *w);
+/* One arrival. prefix_key identifies the shared prefix (0: none) of the
+ * first prefix_tokens prompt tokens. */
+struct wl_arrival {
+	sim_time t;
+	int64_t prompt, output;
+	uint64_t prefix_key;
+	int64_t prefix_tokens;
+};
 /* The next arrival: false when the source is exhausted. */
-bool wl_source_next(struct wl_source *w, sim_time *t, int64_t *prompt, int64_t *output);
+bool wl_source_next(struct wl_source *w, struct wl_arrival *a);
 /* One draw from a length distribution (>= 1, clipped to [min, max]). */
 int64_t wl_dist_draw(const struct wl_dist *d, struct sim_rng *r);
 /* The lognormal's (mu, sigma) from two of mean, p50, p90. */

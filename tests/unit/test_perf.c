@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "perf/perf.h"
+#include "testutil.h"
 
 static struct cfg_doc doc;
 static struct cfg_node at = {.kind = CFG_SCALAR, .str = "", .pos = {"test", 1, 1}};
@@ -206,11 +207,113 @@ static void bad_parallelism_is_an_error(void **state)
 	assert_non_null(strstr(e.msg, "does not divide"));
 }
 
+/* A Vidur-format mlp.csv for llama-3-8b at TP 1 and 2, where every operator
+ * takes `tokens` microseconds at TP 1 (so a layer takes 10 x tokens us). */
+static void write_tables(const char *dir_name, bool attention, const char *broken)
+{
+	static const char *const ops[] = {"emb", "input_layernorm", "attn_pre_proj", "attn_rope", "attn_post_proj",
+					  "post_attention_layernorm", "mlp_up_proj", "mlp_act", "mlp_down_proj", "add"};
+	char name[128], *text = calloc(1, 1 << 16);
+	size_t o = 0;
+	mkdir(tu_path(dir_name), 0700);
+	for (size_t i = 0; i < 10; i++)
+		for (const char *st = "min\0max\0mean\0median\0std\0"; *st; st += strlen(st) + 1)
+			o += (size_t)sprintf(text + o, "time_stats.%s.%s,", ops[i], st);
+	o += (size_t)sprintf(text + o, "n_head,n_kv_head,n_embd,n_expanded_embd,vocab_size,use_gated_mlp,num_tokens,num_tensor_parallel_workers\n");
+	for (int tp = 1; tp <= 2; tp++)
+		for (int tok = 100; tok <= 400; tok += 100) {
+			for (size_t i = 0; i < 10; i++)
+				for (int k = 0; k < 5; k++)
+					o += (size_t)sprintf(text + o, "%g,", (k == 4 ? 0.0 : tok / 1000.0) / tp);
+			o += (size_t)sprintf(text + o, "32,8,4096,14336,128256,True,%d,%d\n", tok, tp);
+		}
+	if (broken)
+		o += (size_t)sprintf(text + o, "%s\n", broken);
+	snprintf(name, sizeof(name), "%s/mlp.csv", dir_name);
+	tu_write(name, text);
+	if (attention) {
+		snprintf(name, sizeof(name), "%s/attention.csv", dir_name);
+		tu_write(name, "time_stats.attn_prefill.median,time_stats.attn_decode.median,time_stats.attn_kv_cache_save.median,"
+			       "n_embd,n_q_head,n_kv_head,block_size,num_tensor_parallel_workers,max_model_len,batch_size,"
+			       "prefill_chunk_size,kv_cache_size,is_prefill,attention_backend\n"
+			       "1.0,0,0,4096,32,8,16,1,16384,1,100,0,True,X\n"
+			       "0,0.5,0,4096,32,8,16,1,16384,10,0,1000,False,X\n"
+			       "0,1.5,0,4096,32,8,16,1,16384,10,0,3000,False,X\n");
+	}
+	free(text);
+}
+
+static double profile_step(const char *dir_name, int tp, struct perf_batch *b, struct perf_breakdown *bd,
+			   struct sim_err *e)
+{
+	struct perf_model m;
+	double t = -1;
+	sim_err_clear(e);
+	assert_int_equal(perf_model_init(&m, G("h100-sxm"), M("llama-3-8b"), tp, PERF_BF16, PERF_BF16, NULL, e), 0);
+	if (perf_profile_load(&m, tu_path(dir_name), e) == 0)
+		t = sim_time_to_s(perf_step_time(&m, b, bd));
+	perf_model_release(&m);
+	return t;
+}
+
+static void profile_tables_interpolate(void **state)
+{
+	struct perf_batch b = prefill(250, 1);
+	struct perf_breakdown bd;
+	struct sim_err e;
+	(void)state;
+	write_tables("prof", false, NULL);
+	/* 250 tokens: between the 200 and 300 rows, 10 ops (add twice) x 0.25 ms */
+	profile_step("prof", 1, &b, &bd, &e);
+	assert_int_equal(e.kind, SIM_OK);
+	assert_true(fabs(bd.linear - 32 * 10 * 0.25e-3) < 1e-9);
+	assert_true(bd.elementwise == 0); /* inside the table's operators */
+	/* TP 2 rows are half as long */
+	profile_step("prof", 2, &b, &bd, &e);
+	assert_true(fabs(bd.linear - 32 * 10 * 0.125e-3) < 1e-9);
+	/* beyond the table: the last slope, 0.01 ms per token per layer */
+	b = prefill(600, 1);
+	profile_step("prof", 1, &b, &bd, &e);
+	assert_true(fabs(bd.linear - 32 * 10 * 0.6e-3) < 1e-9);
+	/* attention from attention.csv when it is there */
+	write_tables("prof2", true, NULL);
+	b = decode(10, 2000);
+	profile_step("prof2", 1, &b, &bd, &e);
+	assert_true(fabs(bd.attention - 32 * 1.0e-3) < 1e-9); /* halfway between 0.5 and 1.5 ms */
+}
+
+static void profile_errors(void **state)
+{
+	struct perf_batch b = prefill(100, 1);
+	struct perf_breakdown bd;
+	struct sim_err e;
+	(void)state;
+	write_tables("bad", false, "0.1,0.1,zero");
+	assert_true(profile_step("bad", 1, &b, &bd, &e) < 0);
+	if (!strstr(e.msg, "bad/mlp.csv:10: expected 58 fields, found 3"))
+		fail_msg("%s", e.msg);
+	write_tables("bad2", false, "0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,zero,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1,32,8,4096,14336,128256,True,100,1");
+	assert_true(profile_step("bad2", 1, &b, &bd, &e) < 0);
+	if (!strstr(e.msg, "bad2/mlp.csv:10: column 'time_stats.input_layernorm.median'"))
+		fail_msg("%s", e.msg);
+	write_tables("tp", false, NULL);
+	assert_true(profile_step("tp", 4, &b, &bd, &e) < 0);
+	assert_non_null(strstr(e.msg, "no rows for llama-3-8b at TP 4"));
+	tu_write("hdr.csv", "num_tokens,n_embd\n1,2\n");
+	{
+		struct perf_model m;
+		sim_err_clear(&e);
+		assert_int_equal(perf_model_init(&m, G("h100-sxm"), M("llama-3-8b"), 1, PERF_BF16, PERF_BF16, NULL, &e), 0);
+		assert_int_equal(perf_profile_load(&m, tu_path("hdr.csv"), &e), -1);
+		assert_non_null(strstr(e.msg, "hdr.csv:1: missing column"));
+		perf_model_release(&m);
+	}
+}
+
 static int teardown(void **state)
 {
-	(void)state;
 	cfg_doc_release(&doc);
-	return 0;
+	return tu_teardown(state);
 }
 
 int main(void)
@@ -224,7 +327,9 @@ int main(void)
 		cmocka_unit_test(breakdown_adds_up_and_measured_anchor),
 		cmocka_unit_test(moe_reads_only_touched_experts),
 		cmocka_unit_test(bad_parallelism_is_an_error),
+		cmocka_unit_test(profile_tables_interpolate),
+		cmocka_unit_test(profile_errors),
 	};
 	cfg_doc_init(&doc);
-	return cmocka_run_group_tests_name("perf: catalog and roofline", tests, NULL, teardown);
+	return cmocka_run_group_tests_name("perf: catalog, roofline, profiles", tests, tu_setup, teardown);
 }

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -310,6 +311,8 @@ struct rec {
 	int64_t cached;
 };
 
+static struct srv_stats last_stats;
+
 static void random_workload(bool fast, struct rec *out, int n)
 {
 	struct world w;
@@ -334,6 +337,7 @@ static void random_workload(bool fast, struct rec *out, int n)
 	assert_int_equal(w.finished, n);
 	for (int i = 0; i < n; i++)
 		out[i] = (struct rec){q[i].first_scheduled, q[i].first_token, q[i].finish, q[i].preemptions, q[i].cached};
+	srv_stats(w.r, &last_stats);
 	sim_rng_free(rng);
 	free(q);
 	free(a);
@@ -345,9 +349,24 @@ static void fast_stepping_changes_nothing(void **state)
 	enum { N = 400 };
 	static struct rec fast[N], slow[N];
 	int preempted = 0;
+	struct srv_stats fs;
 	(void)state;
 	random_workload(true, fast, N);
+	fs = last_stats;
 	random_workload(false, slow, N);
+	/* the metrics too: histograms, counters, busy time */
+	assert_int_equal(fs.hist[SRV_H_TTFT].count, N);
+	assert_int_equal(fs.hist[SRV_H_E2E].count, N);
+	assert_int_equal(fs.requests_success_total, N);
+	assert_true(fs.hist[SRV_H_TPOT].count > N);
+	for (int k = 0; k < SRV_H_KINDS; k++) {
+		assert_int_equal(fs.hist[k].count, last_stats.hist[k].count);
+		assert_memory_equal(fs.hist[k].counts, last_stats.hist[k].counts, sizeof(fs.hist[k].counts));
+		assert_true(fs.hist[k].sum == last_stats.hist[k].sum || fabs(fs.hist[k].sum / last_stats.hist[k].sum - 1) < 1e-12);
+	}
+	assert_int_equal(fs.busy_time, last_stats.busy_time);
+	assert_int_equal(fs.generation_tokens_total, last_stats.generation_tokens_total);
+	assert_int_equal(fs.steps_total, last_stats.steps_total);
 	for (int i = 0; i < N; i++) {
 		assert_int_equal(fast[i].first_scheduled, slow[i].first_scheduled);
 		assert_int_equal(fast[i].first_token, slow[i].first_token);
