@@ -69,7 +69,7 @@ test: $(B)/servesim $(TBINS)
 
 san:
 	$(MAKE) B=build/san OPT="-O1 -g -fno-omit-frame-pointer" \
-		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" \
+		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -DSERVESIM_DEBUG" \
 		EXTRA_LDFLAGS="-fsanitize=address,undefined" test
 
 $(B)/bench/%: tools/bench/%.c $(B)/libservesim.a $(HDRS) $(B)/.deps

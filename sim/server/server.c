@@ -100,6 +100,7 @@ struct srv_replica {
 	sim_time stretch_t0;
 
 	int64_t swap_out_tokens; /* swapped out while planning this step */
+	bool planning;           /* decodes of the step being planned are scheduled */
 
 	struct srv_stats st;
 };
@@ -371,6 +372,12 @@ static void preempt(struct srv_replica *r, struct srv_req *q)
 	q->preemptions++;
 	if (q->decoding) {
 		len = dec_leave(r, q);
+		if (r->planning && r->step_decodes > 0) {
+			/* it was scheduled in this step: give back its token and block */
+			r->step_decodes--;
+			if (len % r->bs == 0)
+				kv_free_anon(&r->kv, 1);
+		}
 		if (r->p.engine.preemption_mode == SRV_PREEMPT_SWAP &&
 		    r->swap_blocks + blocks_for(r, len) <= r->swap_cap) {
 			/* blocks go to host memory; they come back as private blocks */
@@ -607,6 +614,7 @@ static int64_t plan_stretch(struct srv_replica *r, sim_time *total, int64_t *blo
 
 static void schedule_end(struct srv_replica *r, sim_time dt)
 {
+	r->planning = false;
 	r->busy = true;
 	r->step_start = r->sim->now;
 	r->ev = sim_schedule(r->sim, r->sim->now + dt, on_step_end, r, 0);
@@ -663,6 +671,7 @@ static void step_begin(struct srv_replica *r)
 			SIM_ASSERT(kv_alloc(&r->kv, need));
 			budget -= r->ndec;
 			r->step_decodes = r->ndec;
+			r->planning = true;
 		}
 	}
 	/* 2. partial prefills, oldest first */
@@ -685,6 +694,7 @@ static void step_begin(struct srv_replica *r)
 	}
 	if (r->nchunks == 0 && r->step_decodes == 0 && swap_tokens == 0) {
 		/* nothing fits: only possible while others hold every block */
+		r->planning = false;
 		r->busy = false;
 		return;
 	}
@@ -752,6 +762,9 @@ static void apply_step(struct srv_replica *r)
 	}
 	r->nchunks = 0;
 	pop_finished(r);
+#ifdef SERVESIM_DEBUG
+	SIM_ASSERT(kv_check(&r->kv));
+#endif
 }
 
 static void on_step_end(struct sim *s, void *ctx, uint64_t arg)
@@ -759,6 +772,9 @@ static void on_step_end(struct sim *s, void *ctx, uint64_t arg)
 	struct srv_replica *r = ctx;
 	(void)s;
 	(void)arg;
+#ifdef SERVESIM_DEBUG
+	SIM_ASSERT(srv_check(r)); /* O(batch): debug builds only */
+#endif
 	if (r->stretch) {
 		r->st.busy_time += r->sim->now - r->step_start;
 		r->st.steps_total += r->stretch_k;
@@ -918,17 +934,19 @@ int64_t srv_inflight(const struct srv_replica *r)
 
 bool srv_check(struct srv_replica *r)
 {
-	int64_t n = 0, dec = 0, pre = 0, held = 0;
+	int64_t n = 0, dec = 0, pre = 0, anon = 0;
 	if (!kv_check(&r->kv))
 		return false;
+	/* anonymous blocks belong to one request each; hashed ones are shared
+	 * and counted by reference in kv_check */
 	for (struct srv_req *q = r->run_head; q; q = q->rnext) {
 		n++;
 		if (q->decoding) {
 			dec++;
-			held += blocks_for(r, dec_len(r, q));
+			anon += blocks_for(r, dec_len(r, q)) - q->nheld;
 		} else {
 			pre++;
-			held += blocks_for(r, q->computed);
+			anon += blocks_for(r, q->computed) - q->nheld;
 		}
 	}
 	if (n != r->nrun || dec != r->ndec || pre != r->npre)
@@ -936,12 +954,10 @@ bool srv_check(struct srv_replica *r)
 	/* the step in flight holds the blocks its tokens will fill */
 	for (size_t i = 0; i < r->nchunks; i++) {
 		const struct chunk *c = &r->chunks[i];
-		held += blocks_for(r, c->before + c->tokens) - blocks_for(r, c->before);
+		anon += blocks_for(r, c->before + c->tokens) - blocks_for(r, c->before);
 	}
 	if (r->busy && !r->begin_pending && r->step_decodes > 0 && !r->stretch)
-		held += dec_need(r, r->S);
+		anon += dec_need(r, r->S);
 	/* a run of decode steps holds its whole run's blocks from the start */
-	if (!r->stretch && held != r->kv.used_anon + r->kv.used_hashed)
-		return false;
-	return true;
+	return r->stretch || anon == r->kv.used_anon;
 }
