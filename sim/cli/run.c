@@ -252,12 +252,12 @@ static int build_deployment(struct run *r, size_t i)
 	snprintf(key, sizeof(key), "deployments[%zu].model", i);
 	at = cfg_lookup(r->s->doc.root, key);
 	snprintf(cc.path, sizeof(cc.path), "%s", key);
-	if (!(dp->llm = perf_find_llm(&cc, at, c->model, NULL)))
+	if (!(dp->llm = perf_find_llm(&cc, at, c->model, &r->s->catalog)))
 		return -1;
 	snprintf(key, sizeof(key), "deployments[%zu].%s", i, c->gpu ? "gpu" : "hardware[0].gpu");
 	at = cfg_lookup(r->s->doc.root, key);
 	snprintf(cc.path, sizeof(cc.path), "%s", key);
-	if (!(dp->gpu = perf_find_gpu(&cc, at, hw->gpu, NULL)))
+	if (!(dp->gpu = perf_find_gpu(&cc, at, hw->gpu, &r->s->catalog)))
 		return -1;
 
 	tp = (int)(c->engine.tensor_parallel_size ? c->engine.tensor_parallel_size

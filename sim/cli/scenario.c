@@ -5,6 +5,17 @@
 #include <stdio.h>
 #include <string.h>
 
+#define T struct perf_catalog_extra
+static const struct cfg_field catalog_fields[] = {
+	{.key = "gpus", .type = CFG_T_LIST, .off = offsetof(T, gpus), .sub = &perf_gpu_schema,
+	 .doc = "GPUs defined here, in the form of models/gpus files; they take precedence over the catalog"},
+	{.key = "llms", .type = CFG_T_LIST, .off = offsetof(T, llms), .sub = &perf_llm_schema,
+	 .doc = "LLMs defined here, in the form of models/llms files; they take precedence over the catalog"},
+	{NULL}};
+#undef T
+static const struct cfg_schema catalog_schema = {"catalog", sizeof(struct perf_catalog_extra),
+						 catalog_fields, NULL, NULL};
+
 #define T struct scenario
 static const struct cfg_field scn_fields[] = {
 	{.key = "name", .type = CFG_T_STR, .off = offsetof(T, name), .flags = CFG_REQUIRED,
@@ -17,6 +28,8 @@ static const struct cfg_field scn_fields[] = {
 	 .flags = CFG_REQUIRED | CFG_GT, .min = 0, .doc = "arrivals stop here; in-flight requests then drain"},
 	{.key = "drain_timeout", .type = CFG_T_DURATION, .off = offsetof(T, drain_timeout), .def = "10m",
 	 .doc = "what is still in flight after duration + drain_timeout counts as in_flight_at_end"},
+	{.key = "catalog", .type = CFG_T_STRUCT, .off = offsetof(T, catalog), .sub = &catalog_schema,
+	 .doc = "GPUs and LLMs defined in the scenario itself"},
 	{.key = "cluster", .type = CFG_T_STRUCT, .off = offsetof(T, cluster), .sub = &clu_cluster_schema,
 	 .has = true, .has_off = offsetof(T, has_cluster),
 	 .doc = "node pools; without it every replica gets dedicated GPUs at once, billed at catalog prices"},
@@ -123,6 +136,37 @@ static int scn_check(struct cfg_ctx *c, const struct cfg_node *n, void *obj)
 				return cfg_error_at_key(c, n, key, "no node pool named '%s'", dp->node_pool);
 			}
 		}
+	}
+
+	/* Every model and GPU a deployment or pool names exists (catalog, scenario, or file). */
+	for (size_t d = 0; d < s->deployments.n; d++) {
+		const struct clu_deployment_config *dp = dep_at(s, d);
+		size_t mark;
+		snprintf(key, sizeof(key), "deployments[%zu].model", d);
+		mark = cfg_path_push_key(c, key);
+		if (!perf_find_llm(c, cfg_lookup(n, key), dp->model, &s->catalog))
+			return -1;
+		cfg_path_pop(c, mark);
+		for (size_t v = 0; v < dp->hardware.n; v++) {
+			if (dp->gpu)
+				snprintf(key, sizeof(key), "deployments[%zu].gpu", d);
+			else
+				snprintf(key, sizeof(key), "deployments[%zu].hardware[%zu].gpu", d, v);
+			mark = cfg_path_push_key(c, key);
+			if (!perf_find_gpu(c, cfg_lookup(n, key), CFG_LIST_AT(dp->hardware, struct clu_hw_variant, v)->gpu,
+					   &s->catalog))
+				return -1;
+			cfg_path_pop(c, mark);
+		}
+	}
+	for (size_t p = 0; p < s->cluster.node_pools.n; p++) {
+		size_t mark;
+		snprintf(key, sizeof(key), "cluster.node_pools[%zu].instance.gpu", p);
+		mark = cfg_path_push_key(c, key);
+		if (!perf_find_gpu(c, cfg_lookup(n, key),
+				   CFG_LIST_AT(s->cluster.node_pools, struct clu_pool_config, p)->instance.gpu, &s->catalog))
+			return -1;
+		cfg_path_pop(c, mark);
 	}
 
 	/* Autoscalers: the raw nodes the cluster room kept go to the scale room. */

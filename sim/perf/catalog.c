@@ -180,9 +180,11 @@ static void *find(struct cfg_ctx *c, const struct cfg_node *n, const char *ref,
 			}
 	}
 	if (!root) {
-		const char *names[64], *near;
+		const char *names[128], *near;
 		char list[1024];
 		size_t k = perf_catalog_names(kind, names, 64), off = 0;
+		for (size_t i = 0; extra && i < extra->n && k < 127; i++)
+			names[k++] = *(const char **)((char *)extra->items + i * s->size + name_off);
 		list[0] = '\0';
 		for (size_t i = 0; i < k && off < sizeof(list) - 64; i++)
 			off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s", i ? ", " : "", names[i]);
