@@ -25,6 +25,7 @@ struct scenario {
 	const char *name, *description;
 	int64_t seed;
 	sim_time duration, drain_timeout;
+	double rate_multiplier;
 	struct perf_catalog_extra catalog; /* scenario-defined GPUs and LLMs */
 	struct clu_cluster_config cluster;
 	bool has_cluster;

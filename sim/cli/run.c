@@ -32,6 +32,7 @@ struct dep {
 struct req {
 	struct srv_req q;
 	struct req *prev, *next; /* live list, in arrival order */
+	uint64_t *ids;           /* the trace's hash chain, owned */
 };
 
 struct source {
@@ -39,6 +40,7 @@ struct source {
 	size_t index;
 	struct wl_source w;
 	struct wl_arrival next;
+	int64_t arrived;
 };
 
 struct vec {
@@ -54,6 +56,10 @@ struct run {
 	struct source *sources;
 	size_t nsources;
 	struct sim_pool reqs;
+	const char *trace_path;
+	int trace_format;
+	size_t first_trace;
+	struct rep_workload *wsum;
 	struct req *live_head, *live_tail;
 	int64_t next_id;
 	struct rep_results *res;
@@ -100,6 +106,7 @@ static void record(struct run *r, const struct srv_req *q)
 	row.cached_tokens = q->cached;
 	row.preemptions = q->preemptions;
 	row.retries = q->retries;
+	row.priority = (int32_t)q->priority;
 	if (rep_results_add_request(r->res, &row))
 		sim_err_set(&r->err, SIM_EIO, "cannot write /requests");
 }
@@ -114,6 +121,7 @@ static void release_req(struct run *r, struct req *x)
 		x->next->prev = x->prev;
 	else
 		r->live_tail = x->prev;
+	free(x->ids);
 	sim_pool_put(&r->reqs, x);
 }
 
@@ -158,6 +166,14 @@ static void on_arrival(struct sim *sim, void *ctx, uint64_t arg)
 	q->output = src->next.output;
 	q->prefix_key = src->next.prefix_key;
 	q->prefix_tokens = src->next.prefix_tokens;
+	if (src->next.nids) {
+		x->ids = xmalloc(src->next.nids * sizeof(uint64_t));
+		memcpy(x->ids, src->next.ids, src->next.nids * sizeof(uint64_t));
+		q->hashes = x->ids;
+		q->nids = (int32_t)src->next.nids;
+		q->hash_block = src->next.ids_block;
+	}
+	src->arrived++;
 	q->user = x;
 	x->prev = r->live_tail;
 	x->next = NULL;
@@ -177,6 +193,8 @@ static void on_arrival(struct sim *sim, void *ctx, uint64_t arg)
 	}
 	if (wl_source_next(&src->w, &src->next))
 		sim_schedule(sim, src->next.t, on_arrival, src, 0);
+	else if (wl_source_failed(&src->w))
+		sim_stop(sim); /* a broken trace row: the run ends with its error */
 }
 
 /* ---- sampling ---- */
@@ -310,11 +328,15 @@ static int build(struct run *r)
 		struct source *src = &r->sources[i];
 		src->run = r;
 		src->index = i;
-		if (wl_source_init(&src->w, CFG_LIST_AT(r->s->workloads, struct wl_config, i),
-				   (uint64_t)r->s->seed, r->s->duration, &r->err))
+		const struct wl_config *wc = CFG_LIST_AT(r->s->workloads, struct wl_config, i);
+		bool replaced = r->trace_path && wc->has_trace && i == r->first_trace;
+		if (wl_source_init(&src->w, wc, (uint64_t)r->s->seed, r->s->duration, r->s->rate_multiplier,
+				   replaced ? r->trace_path : NULL, replaced ? r->trace_format : -1, &r->err))
 			return -1;
 		if (wl_source_next(&src->w, &src->next))
 			sim_schedule(&r->sim, src->next.t, on_arrival, src, 0);
+		else if (wl_source_failed(&src->w))
+			return -1;
 	}
 	sim_schedule(&r->sim, 0, on_sample, r, 0);
 	return 0;
@@ -335,8 +357,11 @@ static void teardown(struct run *r)
 		wl_source_release(&r->sources[i].w);
 	free(r->sources);
 	/* requests still inside replicas hold prefix-block arrays */
-	for (struct req *x = r->live_head; x; x = x->next)
+	for (struct req *x = r->live_head; x; x = x->next) {
 		free(x->q.hblocks);
+		free(x->ids);
+	}
+	free(r->wsum);
 	sim_pool_release(&r->reqs);
 	free(r->ttft.v);
 	free(r->tpot.v);
@@ -384,6 +409,24 @@ static void summarise(struct run *r)
 		kv += dp->kv_sum;
 		samples += dp->samples;
 	}
+	r->wsum = xcalloc(r->nsources + 1, sizeof(*r->wsum));
+	for (size_t i = 0; i < r->nsources; i++) {
+		struct wl_trace_stats ts;
+		struct rep_workload *w = &r->wsum[i];
+		w->name = r->sources[i].w.cfg->name;
+		w->arrived = r->sources[i].arrived;
+		w->trace = r->sources[i].w.cfg->has_trace;
+		wl_source_trace_stats(&r->sources[i].w, &ts);
+		w->rows = ts.rows;
+		w->skipped = ts.skipped;
+		w->filtered = ts.filtered;
+		w->failures = ts.failures;
+		w->capped = ts.capped;
+		w->thinned = ts.thinned;
+		w->copies = ts.copies;
+	}
+	s->workloads = r->wsum;
+	s->nworkloads = r->nsources;
 	s->gpu_busy = span > 0 && gpus > 0 ? r->busy_s / (gpus * span) : 0;
 	s->kv_usage_mean = samples ? kv / (double)samples : 0;
 	s->replicas_mean = replicas;
@@ -463,7 +506,7 @@ int cmd_run(int argc, char **argv)
 	double t0;
 	int rc;
 
-	if ((rc = cli_load(argc, argv, "run", "seed set out quiet step-by-step", &o, &s)))
+	if ((rc = cli_load(argc, argv, "run", "seed set out quiet step-by-step trace trace-format", &o, &s)))
 		return rc;
 	if (o.has_seed)
 		s.seed = (int64_t)o.seed;
@@ -472,6 +515,32 @@ int cmd_run(int argc, char **argv)
 	memset(&r, 0, sizeof(r));
 	r.s = &s;
 	r.fast = !o.step_by_step;
+	r.trace_format = -1;
+	if (o.trace || o.trace_format) {
+		static const char *const fmts[] = {"auto", "azure", "mooncake", "burstgpt", "csv", "jsonl", NULL};
+		r.first_trace = SIZE_MAX;
+		for (size_t i = 0; i < s.workloads.n && r.first_trace == SIZE_MAX; i++)
+			if (CFG_LIST_AT(s.workloads, struct wl_config, i)->has_trace)
+				r.first_trace = i;
+		if (r.first_trace == SIZE_MAX) {
+			fprintf(stderr, "servesim run: --trace needs a workload with a trace: section to replace\n");
+			rc = 2;
+			goto early;
+		}
+		if (o.trace_format) {
+			int k = 0;
+			while (fmts[k] && strcmp(fmts[k], o.trace_format))
+				k++;
+			if (!fmts[k]) {
+				fprintf(stderr, "servesim run: --trace-format: expected azure, mooncake, burstgpt, csv or jsonl, got '%s'\n",
+					o.trace_format);
+				rc = 2;
+				goto early;
+			}
+			r.trace_format = k;
+		}
+		r.trace_path = o.trace ? o.trace : CFG_LIST_AT(s.workloads, struct wl_config, r.first_trace)->trace.path;
+	}
 	sim_err_clear(&r.err);
 	sim_init(&r.sim, (uint64_t)s.seed);
 	sim_pool_init(&r.reqs, sizeof(struct req), 4096);
@@ -511,6 +580,7 @@ fail:
 out:
 	teardown(&r);
 	sim_release(&r.sim);
+early:
 	scn_release(&s);
 	cli_opts_release(&o);
 	return rc;

@@ -26,6 +26,8 @@ static const struct cfg_field scn_fields[] = {
 	 .min = 0, .doc = "random seed (overridden by --seed)"},
 	{.key = "duration", .type = CFG_T_DURATION, .off = offsetof(T, duration),
 	 .flags = CFG_REQUIRED | CFG_GT, .min = 0, .doc = "arrivals stop here; in-flight requests then drain"},
+	{.key = "rate_multiplier", .type = CFG_T_DOUBLE, .off = offsetof(T, rate_multiplier), .def = "1",
+	 .flags = CFG_GT, .min = 0, .doc = "scales the rate of every workload (a trace's rate_scale too)"},
 	{.key = "drain_timeout", .type = CFG_T_DURATION, .off = offsetof(T, drain_timeout), .def = "10m",
 	 .doc = "what is still in flight after duration + drain_timeout counts as in_flight_at_end"},
 	{.key = "catalog", .type = CFG_T_STRUCT, .off = offsetof(T, catalog), .sub = &catalog_schema,

@@ -133,7 +133,7 @@ struct rep_request_row {
 	char tenant[32], slo_class[32];
 	double arrival_s, first_scheduled_s, first_token_s, finish_s;
 	int64_t prompt_tokens, output_tokens, cached_tokens;
-	int32_t preemptions, retries;
+	int32_t preemptions, retries, priority;
 };
 
 struct rep_request_counts {
@@ -149,6 +149,14 @@ struct rep_dist {
  * as numpy's default does). */
 void rep_dist_of(double *v, size_t n, struct rep_dist *d);
 
+/* One workload's part (trace counts only for trace workloads). */
+struct rep_workload {
+	const char *name;
+	int64_t arrived;
+	bool trace;
+	int64_t rows, skipped, filtered, failures, capped, thinned, copies;
+};
+
 /* What summary.json says; grows with the rooms that fill it. */
 struct rep_summary {
 	const char *scenario;
@@ -160,6 +168,8 @@ struct rep_summary {
 	struct rep_dist ttft, tpot, e2e, queue;
 	double input_tokens_per_s, output_tokens_per_s;
 	double gpu_busy, kv_usage_mean, replicas_mean;
+	const struct rep_workload *workloads;
+	size_t nworkloads;
 };
 
 /* Renders summary.json (keys in the contract's order). */

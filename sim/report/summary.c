@@ -80,6 +80,26 @@ void rep_summary_json(const struct rep_summary *s, struct rep_json *j)
 	rep_json_key(j, "replicas_mean");
 	rep_json_double(j, s->replicas_mean);
 	rep_json_end_object(j);
+	rep_json_key(j, "workloads");
+	rep_json_begin_object(j);
+	for (size_t i = 0; i < s->nworkloads; i++) {
+		const struct rep_workload *w = &s->workloads[i];
+		rep_json_key(j, w->name);
+		rep_json_begin_object(j);
+		rep_json_key(j, "arrived");
+		rep_json_int(j, w->arrived);
+		if (w->trace) {
+			const char *k[] = {"trace_rows", "skipped_rows", "filtered_rows", "failed_rows", "capped_rows",
+					   "thinned_rows", "superposed_copies"};
+			const int64_t v[] = {w->rows, w->skipped, w->filtered, w->failures, w->capped, w->thinned, w->copies};
+			for (size_t q = 0; q < 7; q++) {
+				rep_json_key(j, k[q]);
+				rep_json_int(j, v[q]);
+			}
+		}
+		rep_json_end_object(j);
+	}
+	rep_json_end_object(j);
 	rep_json_key(j, "sim_time_s");
 	rep_json_double(j, sim_time_to_s(s->sim_time));
 	rep_json_key(j, "events_processed");
@@ -107,6 +127,7 @@ static const struct rep_col request_cols[] = {
 	{"cached_tokens", REP_COL_I64, offsetof(R, cached_tokens), 0},
 	{"preemptions", REP_COL_I32, offsetof(R, preemptions), 0},
 	{"retries", REP_COL_I32, offsetof(R, retries), 0},
+	{"priority", REP_COL_I32, offsetof(R, priority), 0},
 };
 #undef R
 

@@ -300,10 +300,16 @@ static void kv_drop(struct srv_replica *r, struct srv_req *q, int64_t len)
 
 /* The hash of q's i-th prompt block: from the request's chain, or derived
  * from its shared prefix (a block depends on the prefix and its index). */
-static uint64_t block_hash(const struct srv_req *q, int32_t i)
+static uint64_t block_hash(const struct srv_req *q, int32_t i, int64_t bs)
 {
 	uint64_t x[2] = {q->prefix_key, (uint64_t)i};
-	return q->hashes ? q->hashes[i] : sim_hash64(x, sizeof(x), 0x6b76);
+	if (q->hashes) {
+		/* the id of the trace block holding this block's last token names the
+		 * whole prefix up to there (ids are chained); with the index, it names
+		 * this block, whatever the block sizes */
+		x[0] = q->hashes[((int64_t)i + 1) * bs / q->hash_block - (((int64_t)i + 1) * bs % q->hash_block == 0)];
+	}
+	return sim_hash64(x, sizeof(x), 0x6b76);
 }
 
 static bool has_prefix(const struct srv_req *q)
@@ -321,7 +327,7 @@ static void kv_register(struct srv_replica *r, struct srv_req *q)
 	if (full > q->nhashes)
 		full = q->nhashes;
 	while (q->nheld < full) {
-		struct kv_block *b = kv_promote(&r->kv, block_hash(q, q->nheld));
+		struct kv_block *b = kv_promote(&r->kv, block_hash(q, q->nheld, r->bs));
 		if (!b)
 			return; /* an identical block is cached already: ours stays private */
 		if (!q->hblocks)
@@ -340,7 +346,7 @@ static void kv_lookup_prefix(struct srv_replica *r, struct srv_req *q, int64_t t
 	if (max_hit > q->nhashes)
 		max_hit = q->nhashes;
 	while (q->nheld < max_hit) {
-		struct kv_block *b = kv_lookup(&r->kv, block_hash(q, q->nheld));
+		struct kv_block *b = kv_lookup(&r->kv, block_hash(q, q->nheld, r->bs));
 		if (!b)
 			break;
 		kv_ref(&r->kv, b);
@@ -898,7 +904,9 @@ bool srv_submit(struct srv_replica *r, struct srv_req *q)
 	q->computed = 0;
 	q->nheld = 0;
 	q->decoding = false;
-	if (!q->hashes && q->prefix_key) /* full blocks of the shared prefix */
+	if (q->hashes) /* full server blocks the trace's chain covers */
+		q->nhashes = (int32_t)((int64_t)q->nids * q->hash_block / r->bs);
+	else if (q->prefix_key) /* full blocks of the shared prefix */
 		q->nhashes = (int32_t)(q->prefix_tokens / r->bs);
 	wait_insert(r, q, false);
 	/* the step begins as an event of its own, so every request arriving at

@@ -54,8 +54,10 @@ struct srv_req {
 	int64_t generated;      /* output tokens so far */
 	int64_t cached;         /* prompt tokens served from the prefix cache (first admission) */
 	int32_t preemptions, retries;
-	const uint64_t *hashes; /* leading full prompt blocks' hash chain (server block size) */
-	int32_t nhashes;
+	const uint64_t *hashes; /* a trace's prefix hash chain: one id per hash_block tokens */
+	int32_t nhashes;        /* set by the server: full server blocks the chain covers */
+	int32_t nids;           /* ids in hashes */
+	int64_t hash_block;     /* tokens per id (Mooncake: 512) */
 	uint64_t prefix_key;    /* or: the first prefix_tokens tokens are shared prefix key's */
 	int64_t prefix_tokens;
 	void *user;

@@ -14,6 +14,8 @@
 
 #include "../config/config.h"
 
+#include <stdio.h>
+
 enum wl_process { WL_POISSON, WL_GAMMA, WL_DETERMINISTIC, WL_ONOFF };
 enum wl_rate_kind { WL_RATE_CONST, WL_RATE_STEPS, WL_RATE_RAMPS, WL_RATE_DIURNAL, WL_RATE_CSV };
 
@@ -99,6 +101,47 @@ struct wl_config {
 
 extern const struct cfg_schema wl_config_schema;
 
+/* ---- trace readers ---- */
+
+/* One trace row: time in ns of trace time (absolute for date-times). */
+struct wl_row {
+	int64_t t;
+	int64_t prompt, output;
+	const uint64_t *ids; /* prefix block hash ids (Mooncake), valid until the next row */
+	size_t nids;
+	int64_t line;
+};
+
+struct wl_trace_reader {
+	const struct wl_trace *cfg;
+	struct sim_err *err;
+	const char *path;
+	int format; /* resolved from auto after opening */
+	FILE *f;
+	char *buf;
+	size_t cap;
+	int64_t line;
+	bool pending; /* buf holds a row already (JSONL has no header) */
+	size_t ncols;
+	int c_ts, c_prompt, c_output, c_model, c_log;
+	double unit_ns;
+	uint64_t *ids;
+	size_t nids, ids_cap;
+	int64_t rows, skipped, filtered, failures;
+};
+
+/* format: enum wl_trace_format (auto: from the header or first line). */
+int wl_trace_open(struct wl_trace_reader *r, const struct wl_trace *cfg, const char *path, int format,
+		  struct sim_err *err);
+/* 1: a row; 0: the end; -1: an error in r->err ("file:line[:col]: ..."). */
+int wl_trace_next(struct wl_trace_reader *r, struct wl_row *row);
+int wl_trace_rewind(struct wl_trace_reader *r);
+void wl_trace_close(struct wl_trace_reader *r);
+/* "2023-11-16 18:17:03.9799600", "2024-05-10 00:00:00.009930+00:00": ns since the epoch. */
+int wl_parse_datetime(const char *s, int64_t *ns);
+/* The mean token block size of Mooncake hash ids. */
+#define WL_MOONCAKE_BLOCK 512
+
 /* ---- sources ---- */
 
 /* A piece of the rate profile: rate goes linearly from r0 to r1 over [t0, t1). */
@@ -111,28 +154,50 @@ struct wl_seg {
  * change of length model never moves an arrival. Non-homogeneous rates are
  * sampled exactly: unit-rate arrivals in operational time, mapped through
  * the inverse of the cumulative rate. */
+struct wl_trace_state;
+
 struct wl_source {
 	const struct wl_config *cfg;
-	struct sim_rng *arr, *len, *pre;
+	struct sim_rng *arr, *len, *pre, *onoff;
 	struct wl_seg *segs;
 	size_t nsegs, seg;  /* current segment */
 	double lambda_at;   /* cumulative rate at the start of the current segment */
 	double op;          /* operational time of the last arrival */
 	double end_s;       /* no arrivals at or after this time */
+	double on_until, off_until; /* onoff: the current burst and the gap after it */
+	int64_t *emp;       /* empirical (prompt, output) pairs */
+	size_t nemp;
 	int64_t emitted;
+	struct wl_trace_state *tr;
+	double rate_multiplier; /* scenario-wide */
 };
 
-/* Fails (exit 2) for features of the workload layer not simulated yet. */
+/* What a trace workload read, for the summary. */
+struct wl_trace_stats {
+	int64_t rows, skipped, filtered, failures, capped, thinned, copies;
+};
+
+/* trace_path/trace_format override the workload's trace (servesim run --trace);
+ * rate_multiplier scales every rate (and a trace's rate_scale). */
 int wl_source_init(struct wl_source *w, const struct wl_config *cfg, uint64_t seed,
-		   sim_time duration, struct sim_err *err);
+		   sim_time duration, double rate_multiplier, const char *trace_path, int trace_format,
+		   struct sim_err *err);
+/* Trace workloads: counts so far (zeros otherwise). */
+void wl_source_trace_stats(const struct wl_source *w, struct wl_trace_stats *out);
+/* After wl_source_next returned false: an error, if that is why. */
+bool wl_source_failed(const struct wl_source *w);
 void wl_source_release(struct wl_source *w);
 /* One arrival. prefix_key identifies the shared prefix (0: none) of the
- * first prefix_tokens prompt tokens. */
+ * first prefix_tokens prompt tokens; or ids are a trace's block hash chain,
+ * one id per ids_block tokens (valid until the next call). */
 struct wl_arrival {
 	sim_time t;
 	int64_t prompt, output;
 	uint64_t prefix_key;
 	int64_t prefix_tokens;
+	const uint64_t *ids;
+	size_t nids;
+	int64_t ids_block;
 };
 /* The next arrival: false when the source is exhausted. */
 bool wl_source_next(struct wl_source *w, struct wl_arrival *a);

@@ -271,7 +271,8 @@ static void prefix_blocks_are_shared(void **state)
 	req_init(&c, 3, 64, 2);
 	a.hashes = b.hashes = h;
 	c.hashes = other;
-	a.nhashes = b.nhashes = c.nhashes = 4;
+	a.nids = b.nids = c.nids = 4;
+	a.hash_block = b.hash_block = c.hash_block = 16;
 	aa = (struct arrival){&w, &a};
 	ab = (struct arrival){&w, &b};
 	ac = (struct arrival){&w, &c};
@@ -327,7 +328,8 @@ static void random_workload(bool fast, struct rec *out, int n)
 		req_init(&q[i], i, 10 + (int64_t)sim_rng_below(rng, 300), 1 + (int64_t)sim_rng_below(rng, 200));
 		if (i % 3 == 0) {
 			q[i].hashes = h;
-			q[i].nhashes = 8;
+			q[i].nids = 8;
+			q[i].hash_block = 4;
 		}
 		a[i] = (struct arrival){&w, &q[i]};
 		t += (sim_time)sim_rng_exponential(rng, 2e7);
