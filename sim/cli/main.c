@@ -15,7 +15,7 @@ struct command {
 static const struct command commands[] = {
 	{"run", cmd_run, "simulate a scenario and report on it",
 	 "usage: servesim run SCENARIO.yaml [--seed N] [--set path=value]... [--out DIR] [--quiet]\n"
-	 "                    [--step-by-step]\n"
+	 "                    [--trace FILE [--trace-format F]] [--step-by-step]\n"
 	 "\n"
 	 "Simulates the scenario and prints a summary.\n"
 	 "  --seed N          random seed (overrides the scenario's seed:)\n"
@@ -25,6 +25,9 @@ static const struct command commands[] = {
 	 "  --out DIR         write DIR/summary.json and DIR/results.h5; each file appears\n"
 	 "                    only when complete\n"
 	 "  --quiet           print nothing on success\n"
+	 "  --trace FILE      replay FILE in the scenario's first trace workload; its format\n"
+	 "                    (azure, mooncake, burstgpt, csv, jsonl) comes from its header\n"
+	 "                    unless --trace-format F says it\n"
 	 "  --step-by-step    one event per engine step, without decode-only runs in one\n"
 	 "                    event: slower, and the results are identical (a check)\n"
 	 "Exit status: 0 success, 2 bad input or usage, 1 internal failure.\n"},

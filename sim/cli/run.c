@@ -43,11 +43,6 @@ struct source {
 	int64_t arrived;
 };
 
-struct vec {
-	double *v;
-	size_t n, cap;
-};
-
 struct run {
 	struct scenario *s;
 	struct sim sim;
@@ -64,18 +59,12 @@ struct run {
 	int64_t next_id;
 	struct rep_results *res;
 	struct rep_summary sum;
-	struct vec ttft, tpot, e2e, queue;
+	struct rep_sketch ttft, tpot, e2e, queue; /* fixed memory, whatever the trace length */
 	int64_t in_tokens, out_tokens;
 	double busy_s;
 	bool fast;
 	struct sim_err err;
 };
-
-static void vec_push(struct vec *v, double x)
-{
-	XGROW(v->v, v->cap, v->n + 1);
-	v->v[v->n++] = x;
-}
 
 static double t_s(sim_time t)
 {
@@ -132,11 +121,11 @@ static void on_finished(void *ctx, struct srv_replica *rep, struct srv_req *q)
 	r->sum.requests.completed++;
 	r->in_tokens += q->prompt;
 	r->out_tokens += q->output;
-	vec_push(&r->ttft, sim_time_to_s(q->first_token - q->arrival));
-	vec_push(&r->e2e, sim_time_to_s(q->finish - q->arrival));
-	vec_push(&r->queue, sim_time_to_s(q->first_scheduled - q->arrival));
+	rep_sketch_add(&r->ttft, sim_time_to_s(q->first_token - q->arrival));
+	rep_sketch_add(&r->e2e, sim_time_to_s(q->finish - q->arrival));
+	rep_sketch_add(&r->queue, sim_time_to_s(q->first_scheduled - q->arrival));
 	if (q->output > 1)
-		vec_push(&r->tpot, sim_time_to_s(q->finish - q->first_token) / (double)(q->output - 1));
+		rep_sketch_add(&r->tpot, sim_time_to_s(q->finish - q->first_token) / (double)(q->output - 1));
 	record(r, q);
 	release_req(r, (struct req *)q);
 }
@@ -363,10 +352,10 @@ static void teardown(struct run *r)
 	}
 	free(r->wsum);
 	sim_pool_release(&r->reqs);
-	free(r->ttft.v);
-	free(r->tpot.v);
-	free(r->e2e.v);
-	free(r->queue.v);
+	rep_sketch_free(&r->ttft);
+	rep_sketch_free(&r->tpot);
+	rep_sketch_free(&r->e2e);
+	rep_sketch_free(&r->queue);
 }
 
 /* ---- results ---- */
@@ -389,10 +378,10 @@ static void summarise(struct run *r)
 		s->requests.in_flight_at_end++;
 		record(r, &x->q);
 	}
-	rep_dist_of(r->ttft.v, r->ttft.n, &s->ttft);
-	rep_dist_of(r->tpot.v, r->tpot.n, &s->tpot);
-	rep_dist_of(r->e2e.v, r->e2e.n, &s->e2e);
-	rep_dist_of(r->queue.v, r->queue.n, &s->queue);
+	rep_dist_of_sketch(&r->ttft, &s->ttft);
+	rep_dist_of_sketch(&r->tpot, &s->tpot);
+	rep_dist_of_sketch(&r->e2e, &s->e2e);
+	rep_dist_of_sketch(&r->queue, &s->queue);
 	span = sim_time_to_s(s->sim_time);
 	s->input_tokens_per_s = span > 0 ? (double)r->in_tokens / span : 0;
 	s->output_tokens_per_s = span > 0 ? (double)r->out_tokens / span : 0;

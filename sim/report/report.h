@@ -149,6 +149,22 @@ struct rep_dist {
  * as numpy's default does). */
 void rep_dist_of(double *v, size_t n, struct rep_dist *d);
 
+/*
+ * A streaming quantile sketch for non-negative values (seconds): buckets
+ * 0.1% wide on a log scale from 1 ns to about 3 years, so memory is fixed
+ * whatever the number of samples. Count, mean and max are exact;
+ * percentiles interpolate between bucket centres as numpy interpolates
+ * between samples, within 0.05% of the exact value.
+ */
+struct rep_sketch {
+	int64_t *bins; /* allocated at the first sample */
+	int64_t n, zeros;
+	double sum, max;
+};
+void rep_sketch_add(struct rep_sketch *s, double v);
+void rep_sketch_free(struct rep_sketch *s);
+void rep_dist_of_sketch(const struct rep_sketch *s, struct rep_dist *d);
+
 /* One workload's part (trace counts only for trace workloads). */
 struct rep_workload {
 	const char *name;

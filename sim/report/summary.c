@@ -23,6 +23,84 @@ void rep_dist_of(double *v, size_t n, struct rep_dist *d)
 	d->max = v[n - 1];
 }
 
+#define SK_MIN 1e-9
+#define SK_GROWTH 1.001
+#define SK_BINS 39000 /* log(1e17) / log(1.001) */
+
+static double sk_log_growth(void)
+{
+	static double lg;
+	if (!lg)
+		lg = log(SK_GROWTH);
+	return lg;
+}
+
+void rep_sketch_add(struct rep_sketch *s, double v)
+{
+	long b;
+	if (!(v >= 0))
+		v = 0;
+	s->n++;
+	s->sum += v;
+	if (v > s->max)
+		s->max = v;
+	if (v < SK_MIN) {
+		s->zeros++;
+		return;
+	}
+	if (!s->bins)
+		s->bins = xcalloc(SK_BINS, sizeof(int64_t));
+	b = (long)floor(log(v / SK_MIN) / sk_log_growth());
+	if (b >= SK_BINS)
+		b = SK_BINS - 1;
+	s->bins[b]++;
+}
+
+void rep_sketch_free(struct rep_sketch *s)
+{
+	free(s->bins);
+	memset(s, 0, sizeof(*s));
+}
+
+/* The k-th smallest value (0-based), as its bucket's geometric centre. */
+static double sk_value(const struct rep_sketch *s, int64_t k, long *cursor, int64_t *below)
+{
+	if (k < s->zeros)
+		return 0;
+	while (*cursor < SK_BINS && *below + s->bins[*cursor] <= k) {
+		*below += s->bins[*cursor];
+		(*cursor)++;
+	}
+	return SK_MIN * exp(((double)*cursor + 0.5) * sk_log_growth());
+}
+
+static double sk_quantile(const struct rep_sketch *s, double q)
+{
+	double pos = q * (double)(s->n - 1), lo, hi;
+	int64_t k = (int64_t)floor(pos), below = s->zeros;
+	long cursor = 0;
+	lo = sk_value(s, k, &cursor, &below);
+	hi = k + 1 < s->n ? sk_value(s, k + 1, &cursor, &below) : lo;
+	if (lo > s->max)
+		lo = s->max;
+	if (hi > s->max)
+		hi = s->max;
+	return lo + (pos - (double)k) * (hi - lo);
+}
+
+void rep_dist_of_sketch(const struct rep_sketch *s, struct rep_dist *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->n = (size_t)s->n;
+	if (!s->n)
+		return;
+	d->mean = s->sum / (double)s->n;
+	d->p50 = sk_quantile(s, 0.50);
+	d->p90 = sk_quantile(s, 0.90);
+	d->p99 = sk_quantile(s, 0.99);
+	d->max = s->max;
+}
+
 static void json_dist(struct rep_json *j, const char *key, const struct rep_dist *d)
 {
 	const char *k[] = {"mean", "p50", "p90", "p99", "max"};
