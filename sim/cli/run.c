@@ -1,10 +1,12 @@
 /*
  * `servesim run`: load, build the rooms, simulate, report.
  *
- * Today a run has deployments with a fixed number of replicas on dedicated
- * GPUs, fed by synthetic workloads through the router. Scenario features of
- * later rooms (node pools, autoscalers, manual scaling, disaggregation,
- * trace replay) are refused with exit 2 rather than approximated.
+ * The cluster runs pods (on node pools, or on dedicated GPUs); each ready
+ * pod is an endpoint of its deployment's router; workloads submit to the
+ * routers; replicas report finished requests; what a replica gives back is
+ * retried by the router. Features of rooms still to come (autoscalers other
+ * than the node autoscaler's basic scan, disaggregation) are refused with
+ * exit 2 rather than approximated.
  */
 #include "cli.h"
 
@@ -16,16 +18,8 @@
 
 struct dep {
 	const struct clu_deployment_config *cfg;
-	const struct perf_llm *llm;
-	const struct perf_gpu *gpu;
-	struct perf_model perf;
-	struct srv_params sp;
-	struct srv_replica **replicas;
-	size_t n;
 	struct rt_router router;
-	int gpus_per_replica;
-	/* sampler accumulators */
-	double kv_sum;
+	double kv_sum, ready_sum;
 	int64_t samples;
 };
 
@@ -48,6 +42,8 @@ struct run {
 	struct sim sim;
 	struct dep *deps;
 	size_t ndeps;
+	struct clu_cluster *cluster;
+	struct clu_dep_setup *dsetup;
 	struct source *sources;
 	size_t nsources;
 	struct sim_pool reqs;
@@ -130,6 +126,36 @@ static void on_finished(void *ctx, struct srv_replica *rep, struct srv_req *q)
 	release_req(r, (struct req *)q);
 }
 
+/* The router gave up on q: dropped, failed, or rejected as too long. */
+static void on_gave_up(void *ctx, struct srv_req *q, int status)
+{
+	struct run *r = ctx;
+	if (status == SRV_DROPPED)
+		r->sum.requests.dropped++;
+	else
+		r->sum.requests.failed++; /* buffer timeout, retries exhausted, too long */
+	record(r, q);
+	release_req(r, (struct req *)q);
+}
+
+static void on_aborted(void *ctx, struct srv_req *q)
+{
+	struct run *r = ctx;
+	rt_retry(&r->deps[q->deployment].router, q);
+}
+
+static void on_endpoint_up(void *ctx, struct clu_pod *p)
+{
+	struct run *r = ctx;
+	rt_endpoint_up(&r->deps[p->dep].router, clu_pod_replica(p));
+}
+
+static void on_endpoint_down(void *ctx, struct clu_pod *p)
+{
+	struct run *r = ctx;
+	rt_endpoint_down(&r->deps[p->dep].router, clu_pod_replica(p));
+}
+
 /* ---- arrivals ---- */
 
 static void on_arrival(struct sim *sim, void *ctx, uint64_t arg)
@@ -141,7 +167,6 @@ static void on_arrival(struct sim *sim, void *ctx, uint64_t arg)
 	struct req *x = sim_pool_get(&r->reqs);
 	struct srv_req *q = &x->q;
 	const struct wl_config *w = src->w.cfg;
-	struct rt_view v = {dp->replicas, dp->n};
 	(void)arg;
 
 	q->id = r->next_id++;
@@ -153,6 +178,7 @@ static void on_arrival(struct sim *sim, void *ctx, uint64_t arg)
 	q->first_scheduled = q->first_token = q->finish = -1;
 	q->prompt = src->next.prompt;
 	q->output = src->next.output;
+	q->lora = w->lora ? sim_hash_str(w->lora, 0x104a) : 0;
 	q->prefix_key = src->next.prefix_key;
 	q->prefix_tokens = src->next.prefix_tokens;
 	if (src->next.nids) {
@@ -173,13 +199,7 @@ static void on_arrival(struct sim *sim, void *ctx, uint64_t arg)
 	r->live_tail = x;
 	r->sum.requests.arrived++;
 
-	if (!srv_submit(dp->replicas[rt_pick(&dp->router, &v, q)], q)) {
-		/* longer than max_model_len or the whole KV cache: vLLM rejects it */
-		q->status = SRV_REJECTED;
-		r->sum.requests.failed++;
-		record(r, q);
-		release_req(r, x);
-	}
+	rt_submit(&dp->router, q);
 	if (wl_source_next(&src->w, &src->next))
 		sim_schedule(sim, src->next.t, on_arrival, src, 0);
 	else if (wl_source_failed(&src->w))
@@ -191,29 +211,50 @@ static void on_arrival(struct sim *sim, void *ctx, uint64_t arg)
 static void on_sample(struct sim *sim, void *ctx, uint64_t arg)
 {
 	struct run *r = ctx;
+	double t = sim_time_to_s(sim->now);
 	(void)arg;
 	for (size_t d = 0; d < r->ndeps; d++) {
 		struct dep *dp = &r->deps[d];
-		double kv = 0, running = 0, waiting = 0;
-		for (size_t i = 0; i < dp->n; i++) {
+		double kv = 0, running = 0, waiting = 0, ready = 0;
+		for (size_t i = 0; i < clu_npods(r->cluster); i++) {
+			const struct clu_pod *p = clu_pod_at(r->cluster, i);
 			struct srv_stats st;
-			srv_stats(dp->replicas[i], &st);
+			if ((size_t)p->dep != d || p->state != CLU_POD_READY)
+				continue;
+			srv_stats(clu_pod_replica(p), &st);
 			kv += st.kv_cache_usage_perc;
 			running += (double)st.num_requests_running;
 			waiting += (double)st.num_requests_waiting;
+			ready++;
 		}
-		kv /= (double)dp->n;
+		if (ready > 0)
+			kv /= ready;
 		dp->kv_sum += kv;
+		dp->ready_sum += ready;
 		dp->samples++;
 		if (r->res) {
 			const char *name = dp->cfg->name;
-			double t = sim_time_to_s(sim->now);
 			if (rep_results_series(r->res, name, "vllm:kv_cache_usage_perc", t, kv) ||
 			    rep_results_series(r->res, name, "vllm:num_requests_running", t, running) ||
 			    rep_results_series(r->res, name, "vllm:num_requests_waiting", t, waiting) ||
-			    rep_results_series(r->res, name, "replicas_ready", t, (double)dp->n))
+			    rep_results_series(r->res, name, "replicas_ready", t, ready) ||
+			    rep_results_series(r->res, name, "replicas_desired", t, (double)clu_desired(r->cluster, d)) ||
+			    rep_results_series(r->res, name, "servesim:router_queue_length", t,
+					       (double)rt_buffered(&dp->router)))
 				sim_err_set(&r->err, SIM_EIO, "cannot write /timeseries");
 		}
+	}
+	if (r->res) {
+		int64_t nc[CLU_NODE_GONE + 1];
+		double usd, gh, busy;
+		clu_node_counts(r->cluster, nc);
+		clu_cost(r->cluster, sim->now, &usd, &gh, &busy);
+		if (rep_results_series(r->res, "cluster", "nodes_ready", t, (double)(nc[CLU_NODE_READY] + nc[CLU_NODE_CORDONED])) ||
+		    rep_results_series(r->res, "cluster", "nodes_provisioning", t,
+				       (double)(nc[CLU_NODE_PROVISIONING] + nc[CLU_NODE_GPU_PENDING])) ||
+		    rep_results_series(r->res, "cluster", "pods_pending", t, (double)clu_pending_pods(r->cluster)) ||
+		    rep_results_series(r->res, "cluster", "cost_usd", t, usd))
+			sim_err_set(&r->err, SIM_EIO, "cannot write /timeseries");
 	}
 	/* sample while anything is scheduled: arrivals or work in flight */
 	if (sim_evq_size(&sim->q) > 0 || r->live_head)
@@ -230,87 +271,85 @@ static int unsupported(struct run *r, const char *what)
 			   r->s->doc.file, what);
 }
 
-static int build_deployment(struct run *r, size_t i)
+/* Resolves what the cluster needs: models and GPUs from the catalog. */
+static int resolve(struct run *r, struct clu_setup *su)
 {
-	struct dep *dp = &r->deps[i];
-	const struct clu_deployment_config *c = CFG_LIST_AT(r->s->deployments, struct clu_deployment_config, i);
-	const struct clu_hw_variant *hw = CFG_LIST_AT(c->hardware, struct clu_hw_variant, 0);
 	struct cfg_ctx cc;
 	char key[96];
-	const struct cfg_node *at;
-	int tp, dtype, kvd;
-	int64_t blocks;
-
-	dp->cfg = c;
-	if (c->role != 0)
-		return unsupported(r, "prefill/decode disaggregation (role)");
-	if (c->replicas_schedule.n)
-		return unsupported(r, "replicas_schedule");
-	if (r->s->autoscalers[i].type != SC_NONE)
-		return unsupported(r, "an autoscaler");
-	if (c->cold_start)
-		return unsupported(r, "cold_start (pod startup)");
-	if (c->replicas < 1)
-		return unsupported(r, "a deployment with zero replicas (scale from zero)");
-	if (c->hardware.n > 1)
-		return unsupported(r, "more than one hardware variant");
-
+	const struct scenario *s = r->s;
 	cfg_ctx_init(&cc, &r->s->doc, &r->err);
-	snprintf(key, sizeof(key), "deployments[%zu].model", i);
-	at = cfg_lookup(r->s->doc.root, key);
-	snprintf(cc.path, sizeof(cc.path), "%s", key);
-	if (!(dp->llm = perf_find_llm(&cc, at, c->model, &r->s->catalog)))
-		return -1;
-	snprintf(key, sizeof(key), "deployments[%zu].%s", i, c->gpu ? "gpu" : "hardware[0].gpu");
-	at = cfg_lookup(r->s->doc.root, key);
-	snprintf(cc.path, sizeof(cc.path), "%s", key);
-	if (!(dp->gpu = perf_find_gpu(&cc, at, hw->gpu, &r->s->catalog)))
-		return -1;
-
-	tp = (int)(c->engine.tensor_parallel_size ? c->engine.tensor_parallel_size
-			   : hw->tensor_parallel_size ? hw->tensor_parallel_size : hw->count);
-	dp->gpus_per_replica = (int)hw->count > tp ? (int)hw->count : tp;
-	/* dtype auto: the checkpoint's (a GPU without FP8 runs FP8 weights at 16 bits) */
-	dtype = c->engine.dtype == SRV_DTYPE_AUTO ? dp->llm->dtype : c->engine.dtype - 1;
-	kvd = c->engine.kv_cache_dtype == SRV_DTYPE_AUTO ? dtype : c->engine.kv_cache_dtype - 1;
-	if (perf_model_init(&dp->perf, dp->gpu, dp->llm, tp, dtype, kvd, &c->perf, &r->err))
-		return -1;
-	if (c->perf.model == PERF_PROFILE && perf_profile_load(&dp->perf, c->perf.path, &r->err))
-		return -1;
-	dp->sp.engine = c->engine;
-	dp->sp.engine.tensor_parallel_size = tp;
-	if (!dp->sp.engine.max_model_len)
-		dp->sp.engine.max_model_len = dp->llm->context_length;
-	dp->sp.perf = &dp->perf;
-	dp->sp.fast_stepping = r->fast;
-	blocks = srv_kv_blocks(&dp->sp.engine, &dp->perf, &r->err);
-	if (blocks < 0) {
-		char msg[sizeof(r->err.msg)];
-		snprintf(msg, sizeof(msg), "%s", r->err.msg);
-		sim_err_clear(&r->err);
-		return sim_err_set(&r->err, SIM_EINPUT, "deployment '%s': %s", c->name, msg);
+	r->dsetup = xcalloc(r->ndeps + 1, sizeof(*r->dsetup));
+	for (size_t i = 0; i < r->ndeps; i++) {
+		const struct clu_deployment_config *c = CFG_LIST_AT(s->deployments, struct clu_deployment_config, i);
+		struct clu_dep_setup *ds = &r->dsetup[i];
+		ds->cfg = c;
+		if (c->role != 0)
+			return unsupported(r, "prefill/decode disaggregation (role)");
+		if (s->autoscalers[i].type != SC_NONE)
+			return unsupported(r, "a replica autoscaler (hpa, kpa, keda, predictive)");
+		snprintf(key, sizeof(key), "deployments[%zu].model", i);
+		if (!(ds->llm = perf_find_llm(&cc, cfg_lookup(s->doc.root, key), c->model, &r->s->catalog)))
+			return -1;
+		ds->gpus = xcalloc(c->hardware.n + 1, sizeof(*ds->gpus));
+		for (size_t v = 0; v < c->hardware.n; v++) {
+			snprintf(key, sizeof(key), "deployments[%zu].hardware[%zu].gpu", i, v);
+			if (!(ds->gpus[v] = perf_find_gpu(&cc, cfg_lookup(s->doc.root, key),
+							   CFG_LIST_AT(c->hardware, struct clu_hw_variant, v)->gpu, &r->s->catalog)))
+				return -1;
+		}
 	}
-	dp->sp.num_blocks = blocks;
-	if (rt_router_init(&dp->router, &r->s->router, c->name, (uint64_t)r->s->seed, &r->err))
-		return -1;
-	dp->n = (size_t)c->replicas;
-	dp->replicas = xcalloc(dp->n, sizeof(*dp->replicas));
-	for (size_t k = 0; k < dp->n; k++) {
-		struct srv_hooks h = {r, NULL, on_finished};
-		dp->replicas[k] = srv_new(&r->sim, &dp->sp, (int32_t)k, &h);
+	su->deps = r->dsetup;
+	su->ndeps = r->ndeps;
+	if (s->has_cluster) {
+		su->cluster = &s->cluster;
+		su->pool_gpus = xcalloc(s->cluster.node_pools.n + 1, sizeof(*su->pool_gpus));
+		for (size_t k = 0; k < s->cluster.node_pools.n; k++) {
+			snprintf(key, sizeof(key), "cluster.node_pools[%zu].instance.gpu", k);
+			if (!(su->pool_gpus[k] = perf_find_gpu(&cc, cfg_lookup(s->doc.root, key),
+								CFG_LIST_AT(s->cluster.node_pools, struct clu_pool_config, k)->instance.gpu,
+								&r->s->catalog)))
+				return -1;
+		}
+		if (s->node_autoscaler.type == SC_NODE_KARPENTER)
+			return unsupported(r, "the karpenter node autoscaler");
+		if (s->node_autoscaler.type == SC_NODE_CA) {
+			su->ca_scan_interval = s->node_autoscaler.scan_interval;
+			su->ca_unneeded_time = s->node_autoscaler.scale_down_unneeded_time;
+			su->ca_delay_after_add = s->node_autoscaler.scale_down_delay_after_add;
+			su->ca_utilization_threshold = s->node_autoscaler.scale_down_utilization_threshold;
+			su->ca_scale_down = s->node_autoscaler.scale_down_enabled;
+			su->ca_expander = s->node_autoscaler.expander;
+		}
 	}
 	return 0;
 }
 
 static int build(struct run *r)
 {
-	if (r->s->has_cluster)
-		return unsupported(r, "a cluster with node pools");
+	struct clu_setup su;
+	struct rt_hooks rh = {r, on_gave_up};
+	int rc;
+	memset(&su, 0, sizeof(su));
 	r->ndeps = r->s->deployments.n;
 	r->deps = xcalloc(r->ndeps, sizeof(*r->deps));
-	for (size_t i = 0; i < r->ndeps; i++)
-		if (build_deployment(r, i))
-			return -1;
+	for (size_t i = 0; i < r->ndeps; i++) {
+		r->deps[i].cfg = CFG_LIST_AT(r->s->deployments, struct clu_deployment_config, i);
+		rt_router_init(&r->deps[i].router, &r->sim, &r->s->router, r->deps[i].cfg->name, (uint64_t)r->s->seed,
+			       &rh, &r->err);
+	}
+	rc = resolve(r, &su);
+	if (!rc) {
+		su.seed = (uint64_t)r->s->seed;
+		su.fast_stepping = r->fast;
+		su.end = r->s->duration + r->s->drain_timeout;
+		su.hooks = (struct clu_hooks){r, on_endpoint_up, on_endpoint_down, on_aborted, {r, NULL, on_finished}};
+		r->cluster = clu_new(&r->sim, &su, &r->err);
+		if (!r->cluster)
+			rc = -1;
+	}
+	free((void *)su.pool_gpus);
+	if (rc)
+		return -1;
 	r->nsources = r->s->workloads.n;
 	r->sources = xcalloc(r->nsources + 1, sizeof(*r->sources));
 	for (size_t i = 0; i < r->nsources; i++) {
@@ -333,15 +372,13 @@ static int build(struct run *r)
 
 static void teardown(struct run *r)
 {
-	for (size_t i = 0; i < r->ndeps; i++) {
-		struct dep *dp = &r->deps[i];
-		for (size_t k = 0; k < dp->n; k++)
-			srv_free(dp->replicas[k]);
-		free(dp->replicas);
-		rt_router_release(&dp->router);
-		perf_model_release(&dp->perf);
-	}
+	clu_free(r->cluster);
+	for (size_t i = 0; i < r->ndeps; i++)
+		rt_router_release(&r->deps[i].router);
 	free(r->deps);
+	for (size_t i = 0; r->dsetup && i < r->ndeps; i++)
+		free((void *)r->dsetup[i].gpus);
+	free(r->dsetup);
 	for (size_t i = 0; i < r->nsources; i++)
 		wl_source_release(&r->sources[i].w);
 	free(r->sources);
@@ -385,19 +422,16 @@ static void summarise(struct run *r)
 	span = sim_time_to_s(s->sim_time);
 	s->input_tokens_per_s = span > 0 ? (double)r->in_tokens / span : 0;
 	s->output_tokens_per_s = span > 0 ? (double)r->out_tokens / span : 0;
+	clu_cost(r->cluster, s->sim_time, &s->cost_usd, &s->gpu_hours, &r->busy_s);
+	s->usd_per_million_tokens = r->in_tokens + r->out_tokens > 0
+					    ? s->cost_usd / ((double)(r->in_tokens + r->out_tokens) / 1e6)
+					    : 0;
 	for (size_t d = 0; d < r->ndeps; d++) {
-		struct dep *dp = &r->deps[d];
-		for (size_t k = 0; k < dp->n; k++) {
-			struct srv_stats st;
-			srv_stats(dp->replicas[k], &st);
-			/* a replica's step keeps all of its GPUs busy */
-			r->busy_s += sim_time_to_s(st.busy_time) * dp->gpus_per_replica;
-		}
-		gpus += (double)dp->n * dp->gpus_per_replica;
-		replicas += (double)dp->n;
-		kv += dp->kv_sum;
-		samples += dp->samples;
+		kv += r->deps[d].kv_sum;
+		replicas += r->deps[d].samples ? r->deps[d].ready_sum / (double)r->deps[d].samples : 0;
+		samples += r->deps[d].samples;
 	}
+	(void)gpus;
 	r->wsum = xcalloc(r->nsources + 1, sizeof(*r->wsum));
 	for (size_t i = 0; i < r->nsources; i++) {
 		struct wl_trace_stats ts;
@@ -416,9 +450,58 @@ static void summarise(struct run *r)
 	}
 	s->workloads = r->wsum;
 	s->nworkloads = r->nsources;
-	s->gpu_busy = span > 0 && gpus > 0 ? r->busy_s / (gpus * span) : 0;
+	s->gpu_busy = s->gpu_hours > 0 ? r->busy_s / (s->gpu_hours * 3600.0) : 0;
 	s->kv_usage_mean = samples ? kv / (double)samples : 0;
 	s->replicas_mean = replicas;
+}
+
+/* /pods and /nodes: every pod and node the run had. */
+static void write_cluster_records(struct run *r)
+{
+	size_t np = clu_npods(r->cluster), nn = clu_nnodes(r->cluster);
+	struct rep_pod_row *pr = xcalloc(np + 1, sizeof(*pr));
+	struct rep_node_row *nr = xcalloc(nn + 1, sizeof(*nr));
+	sim_time end = r->sum.sim_time;
+	for (size_t i = 0; i < np; i++) {
+		const struct clu_pod *p = clu_pod_at(r->cluster, i);
+		const struct clu_deployment_config *c = r->deps[p->dep].cfg;
+		pr[i].id = p->id;
+		pr[i].deployment = p->dep;
+		pr[i].node = p->node ? p->node->id : -1;
+		pr[i].variant = p->variant;
+		pr[i].restarts = p->restarts;
+		snprintf(pr[i].gpu, sizeof(pr[i].gpu), "%s", CFG_LIST_AT(c->hardware, struct clu_hw_variant, (size_t)p->variant)->gpu);
+		snprintf(pr[i].state, sizeof(pr[i].state), "%s", clu_pod_state_name(p->state));
+		snprintf(pr[i].reason, sizeof(pr[i].reason), "%s", p->reason ? p->reason : "");
+		pr[i].created_s = t_s(p->created);
+		pr[i].scheduled_s = t_s(p->scheduled);
+		pr[i].image_pulled_s = t_s(p->pulled);
+		pr[i].weights_ready_s = t_s(p->weights_ready);
+		pr[i].loaded_s = t_s(p->loaded);
+		pr[i].ready_s = t_s(p->ready);
+		pr[i].endpoint_s = t_s(p->endpoint);
+		pr[i].terminated_s = t_s(p->terminated);
+	}
+	for (size_t i = 0; i < nn; i++) {
+		const struct clu_node *n = clu_node_at(r->cluster, i);
+		double life = sim_time_to_s((n->deleted >= 0 ? n->deleted : end) - n->requested);
+		nr[i].id = n->id;
+		nr[i].gpus = n->gpus;
+		snprintf(nr[i].pool, sizeof(nr[i].pool), "%s",
+			 n->pool >= 0 ? CFG_LIST_AT(r->s->cluster.node_pools, struct clu_pool_config, (size_t)n->pool)->name
+				      : "dedicated");
+		snprintf(nr[i].state, sizeof(nr[i].state), "%s", clu_node_state_name(n->state));
+		snprintf(nr[i].reason, sizeof(nr[i].reason), "%s", n->reason ? n->reason : "");
+		nr[i].requested_s = t_s(n->requested);
+		nr[i].ready_s = t_s(n->ready);
+		nr[i].gpus_ready_s = t_s(n->gpus_ready);
+		nr[i].deleted_s = t_s(n->deleted);
+		nr[i].cost_usd = n->state == CLU_NODE_WARM ? 0 : (life > 60 ? life : 60) / 3600.0 * n->price_per_hour;
+	}
+	if (rep_results_pods(r->res, pr, np) || rep_results_nodes(r->res, nr, nn))
+		sim_err_set(&r->err, SIM_EIO, "cannot write /pods and /nodes");
+	free(pr);
+	free(nr);
 }
 
 static int write_outputs(struct run *r, const char *dir, struct sim_err *err)
@@ -544,6 +627,8 @@ int cmd_run(int argc, char **argv)
 	r.sum.sim_time = r.sim.now > s.duration ? r.sim.now : s.duration;
 	r.sum.events_processed = r.sim.events_processed;
 	summarise(&r);
+	if (r.res)
+		write_cluster_records(&r);
 	if (r.res && rep_results_close(r.res, r.err.kind == SIM_OK, &r.err)) {
 		r.res = NULL;
 		goto fail;

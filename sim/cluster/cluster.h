@@ -123,4 +123,112 @@ struct clu_deployment_config {
 extern const struct cfg_schema clu_cluster_schema;
 extern const struct cfg_schema clu_deployment_schema;
 
+/* ---- runtime ---- */
+
+enum clu_node_state {
+	CLU_NODE_WARM,         /* hibernated in a warm pool: billed at idle_cost_fraction */
+	CLU_NODE_PROVISIONING, /* requested (or resuming), not Ready */
+	CLU_NODE_GPU_PENDING,  /* Ready; GPUs not allocatable yet (driver, device plugin) */
+	CLU_NODE_READY,        /* GPUs allocatable */
+	CLU_NODE_CORDONED,     /* spot notice: no new pods, goes at the end of the notice */
+	CLU_NODE_GONE          /* deleted, failed, interrupted, or never booted */
+};
+
+enum clu_pod_state {
+	CLU_POD_PENDING,  /* nothing fits */
+	CLU_POD_STARTING, /* scheduled: image, weights, load, warm-up, probes */
+	CLU_POD_READY,    /* serving (its endpoint is in the router) */
+	CLU_POD_DRAINING, /* terminating: no new requests, in-flight ones finish or are aborted */
+	CLU_POD_CRASHED,  /* container crashed: restarting after the back-off */
+	CLU_POD_GONE
+};
+
+struct clu_node {
+	int32_t id, pool; /* pool -1: a dedicated node (no cluster section) */
+	int state;
+	int32_t gpus, gpus_used, pods;
+	sim_time requested, ready, gpus_ready, deleted;
+	sim_time warm_since, warm_until; /* warm-pool time, billed at the idle fraction */
+	uint64_t images, weights; /* deployments (bit index) whose image / weights the node has */
+	double price_per_hour;
+	const char *reason; /* why it went */
+	sim_handle ev;
+	sim_time unneeded_since; /* the node autoscaler's clock (-1: needed) */
+};
+
+struct clu_pod {
+	int32_t id, dep, variant;
+	struct clu_node *node;
+	int state;
+	sim_time created, scheduled, pulled, weights_ready, loaded, ready, endpoint, terminated;
+	const char *reason;
+	struct srv_replica *replica;
+	sim_handle ev;
+	int phase;
+	double dl_left, dl_rate; /* weight download: bytes left, bytes/s now */
+	sim_time dl_since;
+	int32_t restarts;
+	sim_time warm_done;     /* warm-up ends */
+	sim_time container_up;  /* container started (probes count from here) */
+	bool counted_ready;
+};
+
+struct clu_cluster;
+
+/* What the cluster tells the room above it (the router, the records). */
+struct clu_hooks {
+	void *ctx;
+	void (*endpoint_up)(void *ctx, struct clu_pod *p);   /* route to it */
+	void (*endpoint_down)(void *ctx, struct clu_pod *p); /* stop routing to it */
+	/* a request its replica gave back (lost, crashed, drained too long) */
+	void (*aborted)(void *ctx, struct srv_req *q);
+	struct srv_hooks srv; /* passed to every replica */
+};
+
+/* A deployment's resolved hardware: variant i runs on gpus[i]. */
+struct clu_dep_setup {
+	const struct clu_deployment_config *cfg;
+	const struct perf_llm *llm;
+	const struct perf_gpu **gpus; /* one per hardware variant */
+};
+
+struct clu_setup {
+	const struct clu_cluster_config *cluster; /* NULL: dedicated GPUs */
+	const struct perf_gpu **pool_gpus;        /* one per node pool */
+	const struct clu_dep_setup *deps;
+	size_t ndeps;
+	uint64_t seed;
+	bool fast_stepping;
+	sim_time end; /* billing stops here for what is still up */
+	struct clu_hooks hooks;
+	/* node autoscaler (scan loop); 0 scan interval: none */
+	sim_time ca_scan_interval, ca_unneeded_time, ca_delay_after_add;
+	double ca_utilization_threshold;
+	bool ca_scale_down;
+	int ca_expander; /* 0 least-waste, 1 price, 2 priority, 3 random */
+};
+
+struct clu_cluster *clu_new(struct sim *s, const struct clu_setup *setup, struct sim_err *err);
+void clu_free(struct clu_cluster *c);
+/* Sets a deployment's desired replicas: new pods start, extra ones drain. */
+void clu_set_replicas(struct clu_cluster *c, size_t dep, int64_t n);
+int64_t clu_desired(const struct clu_cluster *c, size_t dep);
+/* Pods that serve now (their endpoint is published). */
+size_t clu_ready_pods(const struct clu_cluster *c, size_t dep);
+/* All pods and nodes, ever (for records and metrics). */
+size_t clu_npods(const struct clu_cluster *c);
+const struct clu_pod *clu_pod_at(const struct clu_cluster *c, size_t i);
+size_t clu_nnodes(const struct clu_cluster *c);
+const struct clu_node *clu_node_at(const struct clu_cluster *c, size_t i);
+/* Billing up to `now`: USD, GPU-hours of provisioned GPUs, and GPU-seconds
+ * with an engine step in flight. */
+void clu_cost(const struct clu_cluster *c, sim_time now, double *usd, double *gpu_hours,
+	      double *busy_gpu_seconds);
+/* Nodes by state, for metrics. */
+void clu_node_counts(const struct clu_cluster *c, int64_t counts[CLU_NODE_GONE + 1]);
+const char *clu_node_state_name(int s);
+const char *clu_pod_state_name(int s);
+int64_t clu_pending_pods(const struct clu_cluster *c);
+struct srv_replica *clu_pod_replica(const struct clu_pod *p);
+
 #endif

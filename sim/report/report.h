@@ -184,6 +184,7 @@ struct rep_summary {
 	struct rep_dist ttft, tpot, e2e, queue;
 	double input_tokens_per_s, output_tokens_per_s;
 	double gpu_busy, kv_usage_mean, replicas_mean;
+	double cost_usd, gpu_hours, usd_per_million_tokens;
 	const struct rep_workload *workloads;
 	size_t nworkloads;
 };
@@ -191,9 +192,26 @@ struct rep_summary {
 /* Renders summary.json (keys in the contract's order). */
 void rep_summary_json(const struct rep_summary *s, struct rep_json *j);
 
+/* One /pods row: a pod's life, times in seconds (NaN: never). */
+struct rep_pod_row {
+	int32_t id, deployment, node, variant, restarts;
+	char gpu[24], state[16], reason[32];
+	double created_s, scheduled_s, image_pulled_s, weights_ready_s, loaded_s, ready_s, endpoint_s,
+		terminated_s;
+};
+
+/* One /nodes row. */
+struct rep_node_row {
+	int32_t id, gpus;
+	char pool[32], state[16], reason[32];
+	double requested_s, ready_s, gpus_ready_s, deleted_s, cost_usd;
+};
+
 struct rep_results; /* results.h5 being written */
 struct rep_results *rep_results_open(const char *path, struct sim_err *err);
 int rep_results_add_request(struct rep_results *r, const struct rep_request_row *row);
+int rep_results_pods(struct rep_results *r, const struct rep_pod_row *rows, size_t n);
+int rep_results_nodes(struct rep_results *r, const struct rep_node_row *rows, size_t n);
 int rep_results_set_scenario(struct rep_results *r, const char *yaml_text);
 /* Appends (t, value) to /timeseries/<deployment>/<metric>. */
 int rep_results_series(struct rep_results *r, const char *deployment, const char *metric,

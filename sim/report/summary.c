@@ -142,6 +142,15 @@ void rep_summary_json(const struct rep_summary *s, struct rep_json *j)
 	json_dist(j, "tpot_s", &s->tpot);
 	json_dist(j, "e2e_s", &s->e2e);
 	json_dist(j, "queue_s", &s->queue);
+	rep_json_key(j, "cost");
+	rep_json_begin_object(j);
+	rep_json_key(j, "usd");
+	rep_json_double(j, s->cost_usd);
+	rep_json_key(j, "gpu_hours");
+	rep_json_double(j, s->gpu_hours);
+	rep_json_key(j, "usd_per_million_tokens");
+	rep_json_double(j, s->usd_per_million_tokens);
+	rep_json_end_object(j);
 	rep_json_key(j, "throughput");
 	rep_json_begin_object(j);
 	rep_json_key(j, "input_tokens_per_s");
@@ -208,6 +217,41 @@ static const struct rep_col request_cols[] = {
 	{"priority", REP_COL_I32, offsetof(R, priority), 0},
 };
 #undef R
+
+#define P struct rep_pod_row
+static const struct rep_col pod_cols[] = {
+	{"id", REP_COL_I32, offsetof(P, id), 0},
+	{"deployment", REP_COL_I32, offsetof(P, deployment), 0},
+	{"node", REP_COL_I32, offsetof(P, node), 0},
+	{"variant", REP_COL_I32, offsetof(P, variant), 0},
+	{"gpu", REP_COL_STR, offsetof(P, gpu), sizeof(((P *)0)->gpu)},
+	{"state", REP_COL_STR, offsetof(P, state), sizeof(((P *)0)->state)},
+	{"created_s", REP_COL_F64, offsetof(P, created_s), 0},
+	{"scheduled_s", REP_COL_F64, offsetof(P, scheduled_s), 0},
+	{"image_pulled_s", REP_COL_F64, offsetof(P, image_pulled_s), 0},
+	{"weights_ready_s", REP_COL_F64, offsetof(P, weights_ready_s), 0},
+	{"loaded_s", REP_COL_F64, offsetof(P, loaded_s), 0},
+	{"ready_s", REP_COL_F64, offsetof(P, ready_s), 0},
+	{"endpoint_s", REP_COL_F64, offsetof(P, endpoint_s), 0},
+	{"terminated_s", REP_COL_F64, offsetof(P, terminated_s), 0},
+	{"restarts", REP_COL_I32, offsetof(P, restarts), 0},
+	{"reason", REP_COL_STR, offsetof(P, reason), sizeof(((P *)0)->reason)},
+};
+#undef P
+#define N struct rep_node_row
+static const struct rep_col node_cols[] = {
+	{"id", REP_COL_I32, offsetof(N, id), 0},
+	{"pool", REP_COL_STR, offsetof(N, pool), sizeof(((N *)0)->pool)},
+	{"gpus", REP_COL_I32, offsetof(N, gpus), 0},
+	{"state", REP_COL_STR, offsetof(N, state), sizeof(((N *)0)->state)},
+	{"requested_s", REP_COL_F64, offsetof(N, requested_s), 0},
+	{"ready_s", REP_COL_F64, offsetof(N, ready_s), 0},
+	{"gpus_ready_s", REP_COL_F64, offsetof(N, gpus_ready_s), 0},
+	{"deleted_s", REP_COL_F64, offsetof(N, deleted_s), 0},
+	{"cost_usd", REP_COL_F64, offsetof(N, cost_usd), 0},
+	{"reason", REP_COL_STR, offsetof(N, reason), sizeof(((N *)0)->reason)},
+};
+#undef N
 
 struct series {
 	char *path;
@@ -279,6 +323,36 @@ struct rep_results *rep_results_open(const char *path, struct sim_err *err)
 int rep_results_add_request(struct rep_results *r, const struct rep_request_row *row)
 {
 	return rep_h5_table_append(r->requests, row, 1);
+}
+
+static int table_once(struct rep_results *r, const char *path, const struct rep_col *cols, size_t ncols,
+		      size_t row_size, const void *rows, size_t n)
+{
+	struct sim_err e;
+	struct rep_h5_table *t;
+	int rc;
+	sim_err_clear(&e);
+	t = rep_h5_table_new(r->h5, path, cols, ncols, row_size, &e);
+	if (!t) {
+		r->failed = true;
+		return -1;
+	}
+	rc = rep_h5_table_append(t, rows, n);
+	if (rep_h5_table_close(t) || rc) {
+		r->failed = true;
+		return -1;
+	}
+	return 0;
+}
+
+int rep_results_pods(struct rep_results *r, const struct rep_pod_row *rows, size_t n)
+{
+	return table_once(r, "/pods", pod_cols, sizeof(pod_cols) / sizeof(pod_cols[0]), sizeof(*rows), rows, n);
+}
+
+int rep_results_nodes(struct rep_results *r, const struct rep_node_row *rows, size_t n)
+{
+	return table_once(r, "/nodes", node_cols, sizeof(node_cols) / sizeof(node_cols[0]), sizeof(*rows), rows, n);
 }
 
 int rep_results_set_scenario(struct rep_results *r, const char *yaml_text)

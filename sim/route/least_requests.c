@@ -2,14 +2,14 @@
  * equal replicas share the load instead of the first taking it all. */
 #include "route.h"
 
-static size_t pick(struct rt_router *rt, const struct rt_view *v, const struct srv_req *q)
+static size_t pick(struct rt_router *rt, const struct srv_req *q)
 {
-	size_t best = 0, start = rt->next++ % v->n;
+	size_t best = 0, start = rt->next++ % rt->neps;
 	int64_t bl = INT64_MAX;
 	(void)q;
-	for (size_t k = 0; k < v->n; k++) {
-		size_t i = (start + k) % v->n;
-		int64_t l = rt_load(v->replicas[i]);
+	for (size_t k = 0; k < rt->neps; k++) {
+		size_t i = (start + k) % rt->neps;
+		int64_t l = rt_load(rt->eps[i]);
 		if (l < bl) {
 			bl = l;
 			best = i;

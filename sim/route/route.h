@@ -36,43 +36,62 @@ struct rt_config {
 
 extern const struct cfg_schema rt_config_schema;
 
-/* ---- routing policies ---- */
-
-/* What a policy sees of a deployment's ready replicas. */
-struct rt_view {
-	struct srv_replica *const *replicas;
-	size_t n;
-};
+/* ---- the gateway ---- */
 
 struct rt_router;
 
 /* One file per policy; a new policy is one file and one entry in rt_policies. */
 struct router_ops {
 	const char *name;
-	/* Index of the replica that gets q (n >= 1). */
-	size_t (*pick)(struct rt_router *rt, const struct rt_view *v, const struct srv_req *q);
+	/* Index of the endpoint that gets q (there is at least one). */
+	size_t (*pick)(struct rt_router *rt, const struct srv_req *q);
+};
+
+struct rt_hooks {
+	void *ctx;
+	/* q leaves the router without being served: status says why
+	 * (SRV_DROPPED: admission or a full buffer; SRV_FAILED: buffer timeout,
+	 * retries exhausted; SRV_REJECTED: too long for the replicas) */
+	void (*gave_up)(void *ctx, struct srv_req *q, int status);
 };
 
 struct rt_router {
 	const struct router_ops *ops;
 	const struct rt_config *cfg;
+	struct sim *sim;
 	struct sim_rng *rng; /* "router/<deployment>" */
 	size_t next;         /* round-robin position */
+	struct srv_replica **eps; /* ready endpoints, in publication order */
+	size_t neps, eps_cap;
+	struct srv_req **buf; /* requests held while no endpoint is ready (a ring) */
+	sim_time *buf_deadline;
+	size_t buf_head, buf_n, buf_cap;
+	sim_handle timer;
+	struct rt_hooks hooks;
+	int64_t dropped, timed_out, retried, retries_exhausted, buffered;
 };
 
 extern const struct router_ops rt_round_robin_ops, rt_random_ops, rt_least_requests_ops,
-	rt_least_kv_ops, rt_power_of_two_ops;
-/* Indexed by enum rt_policy; NULL where a policy is not simulated yet. */
+	rt_least_kv_ops, rt_power_of_two_ops, rt_prefix_affinity_ops, rt_lora_affinity_ops;
+/* Indexed by enum rt_policy. */
 extern const struct router_ops *const rt_policies[];
 
-int rt_router_init(struct rt_router *rt, const struct rt_config *cfg, const char *deployment,
-		   uint64_t seed, struct sim_err *err);
+int rt_router_init(struct rt_router *rt, struct sim *s, const struct rt_config *cfg,
+		   const char *deployment, uint64_t seed, const struct rt_hooks *hooks,
+		   struct sim_err *err);
 void rt_router_release(struct rt_router *rt);
-static inline size_t rt_pick(struct rt_router *rt, const struct rt_view *v, const struct srv_req *q)
-{
-	return v->n == 1 ? 0 : rt->ops->pick(rt, v, q);
-}
+/* A request for this deployment: routed, buffered, or given up. */
+void rt_submit(struct rt_router *rt, struct srv_req *q);
+/* A request its replica gave back: retried unless out of retries. */
+void rt_retry(struct rt_router *rt, struct srv_req *q);
+void rt_endpoint_up(struct rt_router *rt, struct srv_replica *r);
+void rt_endpoint_down(struct rt_router *rt, struct srv_replica *r);
+size_t rt_buffered(const struct rt_router *rt);
+
 /* Load a policy compares: requests in the replica (running + waiting + swapped). */
 int64_t rt_load(struct srv_replica *r);
+/* Rendezvous hashing with a load bound: the endpoint with the highest
+ * hash(key, replica) among those under factor x the mean load. */
+size_t rt_affinity_pick(struct rt_router *rt, uint64_t key);
 
 #endif

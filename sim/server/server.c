@@ -100,6 +100,7 @@ struct srv_replica {
 	sim_time stretch_t0;
 
 	int64_t swap_out_tokens; /* swapped out while planning this step */
+	int64_t ncancel;         /* running requests to take out after this step */
 	bool planning;           /* decodes of the step being planned are scheduled */
 
 	struct srv_stats st;
@@ -107,6 +108,7 @@ struct srv_replica {
 
 static void step_begin(struct srv_replica *r);
 static void on_step_end(struct sim *s, void *ctx, uint64_t arg);
+static void reap_cancelled(struct srv_replica *r);
 
 /* ---- lists ---- */
 
@@ -431,6 +433,11 @@ static void finish(struct srv_replica *r, struct srv_req *q, int64_t len)
 	q->finish = r->sim->now;
 	q->state = SRV_DONE;
 	q->status = SRV_COMPLETED;
+	if (q->cancelled) { /* it lost a race it just finished: nothing to report */
+		q->cancelled = false;
+		r->ncancel--;
+		return;
+	}
 	r->st.requests_success_total++;
 	hist_add(&r->st.hist[SRV_H_E2E], SRV_H_E2E, sim_time_to_s(q->finish - q->arrival), 1);
 	hist_add(&r->st.hist[SRV_H_QUEUE], SRV_H_QUEUE, sim_time_to_s(q->first_scheduled - q->arrival), 1);
@@ -445,7 +452,7 @@ static void prefill_done(struct srv_replica *r, struct srv_req *q)
 	r->npre--;
 	q->generated++;
 	r->st.generation_tokens_total++;
-	if (q->first_token < 0) {
+	if (q->first_token < 0 && !q->cancelled) {
 		q->first_token = r->sim->now;
 		hist_add(&r->st.hist[SRV_H_TTFT], SRV_H_TTFT, sim_time_to_s(q->first_token - q->arrival), 1);
 		if (r->hooks.first_token)
@@ -791,6 +798,7 @@ static void on_step_end(struct sim *s, void *ctx, uint64_t arg)
 	} else {
 		apply_step(r);
 	}
+	reap_cancelled(r);
 	next_step_at_now(r);
 }
 
@@ -930,9 +938,143 @@ void srv_stats(struct srv_replica *r, struct srv_stats *out)
 	*out = r->st;
 }
 
+/* Removes q wherever it is, freeing what it holds. */
+static void take_out(struct srv_replica *r, struct srv_req *q)
+{
+	switch (q->state) {
+	case SRV_WAITING:
+		LIST_REMOVE(r->wait_head, r->wait_tail, q, qprev, qnext);
+		r->nwait--;
+		while (q->nheld > 0) /* prefix hits of a failed admission are given back there */
+			kv_unref(&r->kv, q->hblocks[--q->nheld]);
+		break;
+	case SRV_SWAPPED:
+		LIST_REMOVE(r->swap_head, r->swap_tail, q, qprev, qnext);
+		r->nswap--;
+		r->swap_blocks -= blocks_for(r, q->computed);
+		break;
+	case SRV_RUNNING:
+		run_remove(r, q);
+		if (q->decoding) {
+			kv_drop(r, q, dec_leave(r, q));
+		} else {
+			LIST_REMOVE(r->pre_head, r->pre_tail, q, pprev, pnext);
+			r->npre--;
+			kv_drop(r, q, q->computed);
+		}
+		break;
+	default:
+		break;
+	}
+	free(q->hblocks);
+	q->hblocks = NULL;
+	q->nheld = 0;
+	q->computed = 0;
+	q->state = SRV_DONE;
+}
+
+/* Drops the step in flight: its reserved blocks go back. */
+static void drop_step(struct srv_replica *r)
+{
+	srv_sync(r);
+	if (r->busy && !r->begin_pending) {
+		for (size_t i = 0; i < r->nchunks; i++) {
+			const struct chunk *c = &r->chunks[i];
+			kv_free_anon(&r->kv, blocks_for(r, c->before + c->tokens) - blocks_for(r, c->before));
+		}
+		if (r->stretch) {
+			int64_t held = 0;
+			for (int64_t j = 0; j < r->stretch_k; j++)
+				held += dec_need(r, r->S + j);
+			kv_free_anon(&r->kv, held);
+		} else if (r->step_decodes > 0) {
+			kv_free_anon(&r->kv, dec_need(r, r->S));
+		}
+		r->st.busy_time += r->sim->now - r->step_start;
+	}
+	if (r->busy)
+		sim_cancel(r->sim, r->ev);
+	r->busy = r->begin_pending = r->stretch = r->planning = false;
+	r->nchunks = 0;
+	r->step_decodes = 0;
+}
+
+void srv_abort_all(struct srv_replica *r, void (*fn)(void *ctx, struct srv_req *q), void *ctx)
+{
+	struct srv_req **all;
+	size_t n = 0, cap = (size_t)(r->nrun + r->nwait + r->nswap) + 1;
+	drop_step(r);
+	all = xmalloc(cap * sizeof(*all));
+	for (struct srv_req *q = r->run_head; q; q = q->rnext)
+		all[n++] = q;
+	for (struct srv_req *q = r->wait_head; q; q = q->qnext)
+		all[n++] = q;
+	for (struct srv_req *q = r->swap_head; q; q = q->qnext)
+		all[n++] = q;
+	/* arrival order, so retries keep it */
+	for (size_t i = 1; i < n; i++) {
+		struct srv_req *x = all[i];
+		size_t j = i;
+		while (j > 0 && (all[j - 1]->arrival > x->arrival ||
+				 (all[j - 1]->arrival == x->arrival && all[j - 1]->id > x->id))) {
+			all[j] = all[j - 1];
+			j--;
+		}
+		all[j] = x;
+	}
+	for (size_t i = 0; i < n; i++) {
+		all[i]->cancelled = false;
+		take_out(r, all[i]);
+	}
+	r->ncancel = 0;
+	SIM_ASSERT(r->nrun == 0 && r->nwait == 0 && r->nswap == 0 && r->ndec == 0);
+	for (size_t i = 0; i < n; i++)
+		fn(ctx, all[i]);
+	free(all);
+}
+
+void srv_cancel(struct srv_replica *r, struct srv_req *q)
+{
+	srv_sync(r);
+	if (q->state == SRV_RUNNING && r->busy && !r->begin_pending) {
+		if (!q->cancelled) {
+			q->cancelled = true;
+			r->ncancel++;
+		}
+		return;
+	}
+	take_out(r, q);
+}
+
+/* After a step: requests cancelled during it leave now. */
+static void reap_cancelled(struct srv_replica *r)
+{
+	struct srv_req *q = r->run_head, *next;
+	if (!r->ncancel)
+		return;
+	for (; q; q = next) {
+		next = q->rnext;
+		if (q->cancelled) {
+			q->cancelled = false;
+			r->ncancel--;
+			take_out(r, q);
+		}
+	}
+}
+
 void srv_set_fast_stepping(struct srv_replica *r, bool on)
 {
 	r->p.fast_stepping = on;
+}
+
+int32_t srv_id(const struct srv_replica *r)
+{
+	return r->id;
+}
+
+int64_t srv_waiting(const struct srv_replica *r)
+{
+	return r->nwait;
 }
 
 int64_t srv_inflight(const struct srv_replica *r)

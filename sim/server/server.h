@@ -59,6 +59,7 @@ struct srv_req {
 	int32_t nids;           /* ids in hashes */
 	int64_t hash_block;     /* tokens per id (Mooncake: 512) */
 	uint64_t prefix_key;    /* or: the first prefix_tokens tokens are shared prefix key's */
+	uint64_t lora;          /* LoRA adapter (a hash of its name; 0: none) */
 	int64_t prefix_tokens;
 	void *user;
 	/* server-private */
@@ -72,6 +73,7 @@ struct srv_req {
 	int64_t join_step, len0;       /* decode set: step and length when it joined */
 	uint32_t heap_idx;
 	bool decoding;
+	bool cancelled; /* leaves at the end of the step in flight */
 };
 
 /* ---- a replica ---- */
@@ -102,6 +104,14 @@ void srv_free(struct srv_replica *r);
  * prompt + output longer than max_model_len or than the whole KV cache. */
 bool srv_submit(struct srv_replica *r, struct srv_req *q);
 void srv_set_fast_stepping(struct srv_replica *r, bool on);
+/* Takes every request out (the replica is lost or its drain ran out):
+ * fn gets each, in arrival order, to retry or fail; their blocks are freed
+ * and the step in flight is dropped. The replica is idle afterwards. */
+void srv_abort_all(struct srv_replica *r, void (*fn)(void *ctx, struct srv_req *q), void *ctx);
+/* Takes one request out (a hedged duplicate lost the race): at once when it
+ * waits, at the end of the step in flight when it runs; it reports nothing
+ * more to the hooks. */
+void srv_cancel(struct srv_replica *r, struct srv_req *q);
 /* Brings a replica in a decode stretch up to the last step boundary <= now. */
 void srv_sync(struct srv_replica *r);
 
@@ -134,5 +144,7 @@ void srv_stats(struct srv_replica *r, struct srv_stats *out);
 /* Checks used + free + cached = total and the aggregates (debug, tests). */
 bool srv_check(struct srv_replica *r);
 int64_t srv_inflight(const struct srv_replica *r);
+int32_t srv_id(const struct srv_replica *r);
+int64_t srv_waiting(const struct srv_replica *r);
 
 #endif
