@@ -1,0 +1,75 @@
+#!/usr/bin/python3
+"""Checks the cluster scenarios' results.h5 against hand arithmetic.
+Usage: check.py NAME OUTDIR   (exit 0: all good; prints what is wrong)"""
+import json, math, sys
+try:
+    import h5py
+except ImportError:
+    print("skipped: h5py not installed")
+    sys.exit(0)
+
+name, out = sys.argv[1], sys.argv[2]
+f = h5py.File(out + "/results.h5")
+s = json.load(open(out + "/summary.json"))
+pods, nodes, reqs = f["/pods"][:], f["/nodes"][:], f["/requests"][:]
+bad = []
+
+def near(a, b, tol=1e-6):
+    return abs(a - b) <= tol * max(1.0, abs(b))
+
+def expect(cond, what):
+    if not cond:
+        bad.append(what)
+
+r = s["requests"]
+expect(r["arrived"] == r["completed"] + r["failed"] + r["dropped"] + r["in_flight_at_end"], "requests not conserved: %s" % r)
+expect(len(reqs) == r["arrived"], "/requests has %d rows for %d arrivals" % (len(reqs), r["arrived"]))
+
+def billed(n, end):
+    life = (n["deleted_s"] if not math.isnan(n["deleted_s"]) else end) - n["requested_s"]
+    return max(life, 60.0)
+
+if name == "phases":
+    p = pods[1]
+    w = 8.03e9 * 2
+    t = {"created_s": 10, "scheduled_s": 10, "image_pulled_s": 30, "weights_ready_s": 35 + w / 1e9,
+         "loaded_s": 35 + w / 1e9 + w / 4e9, "ready_s": 79, "endpoint_s": 80}
+    for k, v in t.items():
+        expect(near(p[k], v, 1e-6), "pod 1 %s = %.6f, expected %.6f" % (k, p[k], v))
+    expect(all(pods[0][k] == 0 for k in t), "pod 0 should be up at t=0")
+    # dedicated GPUs: each pod's node billed at the catalog price (12.29 $/h per H100)
+    end = s["sim_time_s"]
+    cost = sum(billed(n, end) * 12.29 / 3600 for n in nodes)
+    expect(near(s["cost"]["usd"], cost, 1e-9), "cost %.6f, expected %.6f" % (s["cost"]["usd"], cost))
+elif name == "shared":
+    for p in pods:
+        expect(near(p["weights_ready_s"], 1 + 8.03e9 * 2 / 0.5e9, 1e-6),
+               "pod %d weights at %.6f, expected %.6f" % (p["id"], p["weights_ready_s"], 1 + 32.12))
+elif name == "pool":
+    st = [p["state"].decode() for p in pods]
+    expect(st.count("ready") == 2 and st.count("pending") == 3, "states %s" % st)
+    p = [p for p in pods if p["id"] == 1][0]
+    expect(p["image_pulled_s"] == p["scheduled_s"], "image cached on the node: no pull")
+    expect(near(p["weights_ready_s"], p["scheduled_s"] + 5), "weights cached on the node: no download")
+    end = s["sim_time_s"]
+    cost = sum(billed(n, end) * 10 / 3600 for n in nodes)
+    expect(len(nodes) == 1 and near(s["cost"]["usd"], cost, 1e-9), "cost %.6f, expected %.6f" % (s["cost"]["usd"], cost))
+    expect(near(nodes[0]["cost_usd"], cost, 1e-9), "/nodes cost %.6f" % nodes[0]["cost_usd"])
+elif name == "faults":
+    reasons = {n["reason"].decode() for n in nodes}
+    expect("spot-interruption" in reasons, "no node lost to a spot interruption: %s" % reasons)
+    expect("node-failure" in reasons or "boot-failure" in reasons, "no node failure: %s" % reasons)
+    expect(any(p["restarts"] > 0 for p in pods), "no pod restarted after a crash")
+    expect(any(p["reason"].decode() == "spot-notice" for p in pods), "no pod evicted on a notice")
+    expect((reqs["retries"] > 0).any(), "no request retried")
+    expect(s["cost"]["usd"] > 0 and s["cost"]["gpu_hours"] > 0, "no cost")
+elif name == "hetero":
+    v = sorted((p["variant"], p["gpu"].decode()) for p in pods)
+    expect(v == [(0, "h100-sxm"), (0, "h100-sxm"), (1, "l4"), (1, "l4")], "placement %s" % v)
+    expect(all(p["state"].decode() == "ready" for p in pods), "all four serve")
+    served = {int(x) for x in reqs["replica"]}
+    expect(served == {0, 1, 2, 3}, "every variant serves: %s" % served)
+
+for b in bad:
+    print(b)
+sys.exit(1 if bad else 0)
