@@ -121,6 +121,7 @@ static void admission_limit_and_rejection(void **state)
 	rt_submit(&w.rt, req(1, 10));
 	rt_submit(&w.rt, req(2, 10)); /* two waiting already: dropped */
 	assert_int_equal(w.gave_up[SRV_DROPPED], 1);
+	sim_run(&w.sim, 5 * SIM_MS); /* both are scheduled now */
 	rt_submit(&w.rt, req(3, 9000)); /* longer than max_model_len */
 	assert_int_equal(w.gave_up[SRV_REJECTED], 1);
 	sim_run(&w.sim, SIM_TIME_MAX);
