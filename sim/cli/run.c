@@ -27,6 +27,10 @@ struct req {
 	struct srv_req q;
 	struct req *prev, *next; /* live list, in arrival order */
 	uint64_t *ids;           /* the trace's hash chain, owned */
+	struct req *twin;        /* hedging: the other copy */
+	bool lost;               /* the copy that lost the race: reports nothing */
+	bool shadow;             /* not in the live list (a duplicate, or a loser) */
+	sim_handle hedge_ev;
 };
 
 struct source {
@@ -47,6 +51,8 @@ struct run {
 	struct source *sources;
 	size_t nsources;
 	struct sim_pool reqs;
+	struct req **zombies; /* losers still held by a replica until its step ends */
+	size_t nzombies, zombie_cap;
 	const char *trace_path;
 	int trace_format;
 	size_t first_trace;
@@ -96,7 +102,7 @@ static void record(struct run *r, const struct srv_req *q)
 		sim_err_set(&r->err, SIM_EIO, "cannot write /requests");
 }
 
-static void release_req(struct run *r, struct req *x)
+static void live_remove(struct run *r, struct req *x)
 {
 	if (x->prev)
 		x->prev->next = x->next;
@@ -106,14 +112,44 @@ static void release_req(struct run *r, struct req *x)
 		x->next->prev = x->prev;
 	else
 		r->live_tail = x->prev;
+	x->prev = x->next = NULL;
+}
+
+static void release_req(struct run *r, struct req *x)
+{
+	sim_cancel(&r->sim, x->hedge_ev);
+	if (!x->shadow)
+		live_remove(r, x);
 	free(x->ids);
 	sim_pool_put(&r->reqs, x);
+}
+
+/* The copy that lost a hedge race: cancelled; freed at the end of the run,
+ * since its replica may hold it until its step ends. */
+static void lose(struct run *r, struct req *x)
+{
+	x->lost = true;
+	sim_cancel(&r->sim, x->hedge_ev);
+	if (!x->shadow) {
+		live_remove(r, x);
+		x->shadow = true;
+	}
+	if (x->q.replica >= 0 && (x->q.state == SRV_WAITING || x->q.state == SRV_RUNNING || x->q.state == SRV_SWAPPED)) {
+		const struct clu_pod *p = clu_pod_at(r->cluster, (size_t)x->q.replica);
+		if (clu_pod_replica(p))
+			srv_cancel(clu_pod_replica(p), &x->q);
+	}
+	XGROW(r->zombies, r->zombie_cap, r->nzombies + 1);
+	r->zombies[r->nzombies++] = x;
 }
 
 static void on_finished(void *ctx, struct srv_replica *rep, struct srv_req *q)
 {
 	struct run *r = ctx;
+	struct req *x = (struct req *)q;
 	(void)rep;
+	if (x->lost)
+		return;
 	r->sum.requests.completed++;
 	r->in_tokens += q->prompt;
 	r->out_tokens += q->output;
@@ -126,10 +162,100 @@ static void on_finished(void *ctx, struct srv_replica *rep, struct srv_req *q)
 	release_req(r, (struct req *)q);
 }
 
+/* First token: in a hedge race, the first copy to get one wins. */
+static void on_first_token(void *ctx, struct srv_replica *rep, struct srv_req *q)
+{
+	struct run *r = ctx;
+	struct req *x = (struct req *)q, *y = x->twin;
+	(void)rep;
+	sim_cancel(&r->sim, x->hedge_ev);
+	if (!y || x->lost)
+		return;
+	x->twin = y->twin = NULL;
+	if (x->shadow) { /* the duplicate won: it takes the original's place */
+		x->shadow = false;
+		x->prev = y->prev;
+		x->next = y->next;
+		if (y->prev)
+			y->prev->next = x;
+		else
+			r->live_head = x;
+		if (y->next)
+			y->next->prev = x;
+		else
+			r->live_tail = x;
+		y->prev = y->next = NULL;
+		y->shadow = true;
+	}
+	lose(r, y);
+}
+
+static void on_hedge(struct sim *sim, void *ctx, uint64_t arg)
+{
+	struct req *x = ctx, *y;
+	struct run *r = (struct run *)(uintptr_t)arg;
+	const struct clu_pod *p;
+	(void)sim;
+	x->hedge_ev = SIM_HANDLE_NONE;
+	if (x->q.first_token >= 0 || x->twin || x->q.replica < 0 || x->q.state == SRV_DONE)
+		return;
+	p = clu_pod_at(r->cluster, (size_t)x->q.replica);
+	y = sim_pool_get(&r->reqs);
+	y->q = x->q; /* the same request, a copy of its state at arrival */
+	y->q.first_scheduled = y->q.first_token = y->q.finish = -1;
+	y->q.generated = y->q.cached = 0;
+	y->q.preemptions = 0;
+	y->q.replica = -1;
+	y->q.hblocks = NULL;
+	y->q.nheld = 0;
+	y->q.cancelled = false;
+	y->q.user = y;
+	if (x->ids) {
+		y->ids = xmalloc((size_t)x->q.nids * sizeof(uint64_t));
+		memcpy(y->ids, x->ids, (size_t)x->q.nids * sizeof(uint64_t));
+		y->q.hashes = y->ids;
+	}
+	y->shadow = true;
+	y->hedge_ev = SIM_HANDLE_NONE;
+	x->twin = y;
+	y->twin = x;
+	if (!rt_submit_hedge(&r->deps[x->q.deployment].router, &y->q, clu_pod_replica(p))) {
+		x->twin = NULL;
+		free(y->ids);
+		sim_pool_put(&r->reqs, y);
+	}
+}
+
 /* The router gave up on q: dropped, failed, or rejected as too long. */
 static void on_gave_up(void *ctx, struct srv_req *q, int status)
 {
 	struct run *r = ctx;
+	struct req *x = (struct req *)q;
+	if (x->lost) /* a loser given back by a lost replica: nothing to account */
+		return;
+	if (x->twin) { /* its copy carries on alone */
+		struct req *y = x->twin;
+		x->twin = y->twin = NULL;
+		if (x->shadow) { /* the duplicate gave up: forget it */
+			free(x->ids);
+			x->ids = NULL;
+			XGROW(r->zombies, r->zombie_cap, r->nzombies + 1);
+			x->lost = true;
+			r->zombies[r->nzombies++] = x;
+			return;
+		}
+		/* the original gave up while the duplicate lives: the duplicate takes its place */
+		lose(r, x);
+		y->shadow = false;
+		y->prev = r->live_tail;
+		y->next = NULL;
+		if (r->live_tail)
+			r->live_tail->next = y;
+		else
+			r->live_head = y;
+		r->live_tail = y;
+		return;
+	}
 	if (status == SRV_DROPPED)
 		r->sum.requests.dropped++;
 	else
@@ -141,13 +267,16 @@ static void on_gave_up(void *ctx, struct srv_req *q, int status)
 static void on_aborted(void *ctx, struct srv_req *q)
 {
 	struct run *r = ctx;
+	if (((struct req *)q)->lost)
+		return;
 	rt_retry(&r->deps[q->deployment].router, q);
 }
 
 static void on_endpoint_up(void *ctx, struct clu_pod *p)
 {
 	struct run *r = ctx;
-	rt_endpoint_up(&r->deps[p->dep].router, clu_pod_replica(p));
+	/* weighed by capacity relative to the deployment's first hardware variant */
+	rt_endpoint_up(&r->deps[p->dep].router, clu_pod_replica(p), p->weight);
 }
 
 static void on_endpoint_down(void *ctx, struct clu_pod *p)
@@ -199,7 +328,12 @@ static void on_arrival(struct sim *sim, void *ctx, uint64_t arg)
 	r->live_tail = x;
 	r->sum.requests.arrived++;
 
+	x->hedge_ev = SIM_HANDLE_NONE;
+	x->twin = NULL;
+	x->lost = x->shadow = false;
 	rt_submit(&dp->router, q);
+	if (r->s->router.hedge_after > 0 && r->live_tail == x)
+		x->hedge_ev = sim_schedule_in(sim, r->s->router.hedge_after, on_hedge, x, (uint64_t)(uintptr_t)r);
 	if (wl_source_next(&src->w, &src->next))
 		sim_schedule(sim, src->next.t, on_arrival, src, 0);
 	else if (wl_source_failed(&src->w))
@@ -342,7 +476,7 @@ static int build(struct run *r)
 		su.seed = (uint64_t)r->s->seed;
 		su.fast_stepping = r->fast;
 		su.end = r->s->duration + r->s->drain_timeout;
-		su.hooks = (struct clu_hooks){r, on_endpoint_up, on_endpoint_down, on_aborted, {r, NULL, on_finished}};
+		su.hooks = (struct clu_hooks){r, on_endpoint_up, on_endpoint_down, on_aborted, {r, on_first_token, on_finished}};
 		r->cluster = clu_new(&r->sim, &su, &r->err);
 		if (!r->cluster)
 			rc = -1;
@@ -384,9 +518,18 @@ static void teardown(struct run *r)
 	free(r->sources);
 	/* requests still inside replicas hold prefix-block arrays */
 	for (struct req *x = r->live_head; x; x = x->next) {
+		if (x->twin && x->twin->shadow && !x->twin->lost) { /* an unresolved duplicate */
+			free(x->twin->q.hblocks);
+			free(x->twin->ids);
+		}
 		free(x->q.hblocks);
 		free(x->ids);
 	}
+	for (size_t i = 0; i < r->nzombies; i++) {
+		free(r->zombies[i]->q.hblocks);
+		free(r->zombies[i]->ids);
+	}
+	free(r->zombies);
 	free(r->wsum);
 	sim_pool_release(&r->reqs);
 	rep_sketch_free(&r->ttft);

@@ -170,6 +170,7 @@ struct clu_pod {
 	int32_t restarts;
 	sim_time warm_done;     /* warm-up ends */
 	sim_time container_up;  /* container started (probes count from here) */
+	double weight;          /* capacity relative to the deployment's first variant */
 	bool counted_ready;
 };
 
@@ -229,6 +230,9 @@ void clu_node_counts(const struct clu_cluster *c, int64_t counts[CLU_NODE_GONE +
 const char *clu_node_state_name(int s);
 const char *clu_pod_state_name(int s);
 int64_t clu_pending_pods(const struct clu_cluster *c);
+/* Decode tokens per second of a variant at a reference batch (64 sequences,
+ * 1k context): what the router weighs replicas by. */
+double clu_variant_capacity(const struct clu_cluster *c, size_t dep, size_t variant);
 struct srv_replica *clu_pod_replica(const struct clu_pod *p);
 
 #endif

@@ -453,6 +453,8 @@ static void pod_advance(struct clu_cluster *c, struct clu_pod *p)
 			break;
 		case PH_DONE:
 			p->state = CLU_POD_READY;
+			p->weight = clu_variant_capacity(c, (size_t)p->dep, (size_t)p->variant) /
+				    clu_variant_capacity(c, (size_t)p->dep, 0);
 			if (!p->replica) {
 				struct srv_params sp = v->sp;
 				sp.fast_stepping = c->su.fast_stepping;
@@ -1021,6 +1023,15 @@ struct clu_cluster *clu_new(struct sim *s, const struct clu_setup *su, struct si
 fail:
 	clu_free(c);
 	return NULL;
+}
+
+double clu_variant_capacity(const struct clu_cluster *c, size_t dep, size_t variant)
+{
+	struct perf_batch b = {0};
+	b.decodes = 64;
+	b.decode_ctx = 64 * 1024;
+	b.logits = 64;
+	return 64.0 / s_of(perf_step_time(&c->deps[dep].v[variant].perf, &b, NULL));
 }
 
 /* the replica of a pod (NULL when it has none), for metrics */

@@ -8,7 +8,7 @@ static size_t pick(struct rt_router *rt, const struct srv_req *q)
 	(void)q;
 	if (b >= a)
 		b++; /* two distinct replicas */
-	return rt_load(rt->eps[b]) < rt_load(rt->eps[a]) ? b : a;
+	return rt_load(rt, b) < rt_load(rt, a) ? b : a;
 }
 
 const struct router_ops rt_power_of_two_ops = {"power-of-two", pick};

@@ -62,13 +62,15 @@ struct rt_router {
 	struct sim_rng *rng; /* "router/<deployment>" */
 	size_t next;         /* round-robin position */
 	struct srv_replica **eps; /* ready endpoints, in publication order */
-	size_t neps, eps_cap;
+	double *weight;           /* their relative capacity (1: the deployment's first variant) */
+	double *cur;              /* smooth weighted round-robin state */
+	size_t neps, eps_cap, w_cap, c_cap;
 	struct srv_req **buf; /* requests held while no endpoint is ready (a ring) */
 	sim_time *buf_deadline;
 	size_t buf_head, buf_n, buf_cap;
 	sim_handle timer;
 	struct rt_hooks hooks;
-	int64_t dropped, timed_out, retried, retries_exhausted, buffered;
+	int64_t dropped, timed_out, retried, retries_exhausted, buffered, hedged;
 };
 
 extern const struct router_ops rt_round_robin_ops, rt_random_ops, rt_least_requests_ops,
@@ -82,14 +84,18 @@ int rt_router_init(struct rt_router *rt, struct sim *s, const struct rt_config *
 void rt_router_release(struct rt_router *rt);
 /* A request for this deployment: routed, buffered, or given up. */
 void rt_submit(struct rt_router *rt, struct srv_req *q);
+/* A duplicate of a request that is slow to start (hedging): routed like a
+ * new one but never to `avoid`; false when no other endpoint is ready. */
+bool rt_submit_hedge(struct rt_router *rt, struct srv_req *q, struct srv_replica *avoid);
 /* A request its replica gave back: retried unless out of retries. */
 void rt_retry(struct rt_router *rt, struct srv_req *q);
-void rt_endpoint_up(struct rt_router *rt, struct srv_replica *r);
+void rt_endpoint_up(struct rt_router *rt, struct srv_replica *r, double weight);
 void rt_endpoint_down(struct rt_router *rt, struct srv_replica *r);
 size_t rt_buffered(const struct rt_router *rt);
 
-/* Load a policy compares: requests in the replica (running + waiting + swapped). */
-int64_t rt_load(struct srv_replica *r);
+/* Load a policy compares: requests in the replica (running + waiting + swapped)
+ * per unit of capacity. */
+double rt_load(const struct rt_router *rt, size_t i);
 /* Rendezvous hashing with a load bound: the endpoint with the highest
  * hash(key, replica) among those under factor x the mean load. */
 size_t rt_affinity_pick(struct rt_router *rt, uint64_t key);

@@ -36,14 +36,16 @@ void rt_router_release(struct rt_router *rt)
 {
 	sim_rng_free(rt->rng);
 	free(rt->eps);
+	free(rt->weight);
+	free(rt->cur);
 	free(rt->buf);
 	free(rt->buf_deadline);
 	memset(rt, 0, sizeof(*rt));
 }
 
-int64_t rt_load(struct srv_replica *r)
+double rt_load(const struct rt_router *rt, size_t i)
 {
-	return srv_inflight(r);
+	return (double)srv_inflight(rt->eps[i]) / rt->weight[i];
 }
 
 size_t rt_buffered(const struct rt_router *rt)
@@ -146,6 +148,42 @@ void rt_submit(struct rt_router *rt, struct srv_req *q)
 		route(rt, q);
 }
 
+static void rt_endpoint_up_at(struct rt_router *rt, size_t at, struct srv_replica *r, double w, double cu)
+{
+	XGROW(rt->eps, rt->eps_cap, rt->neps + 1);
+	XGROW(rt->weight, rt->w_cap, rt->neps + 1);
+	XGROW(rt->cur, rt->c_cap, rt->neps + 1);
+	memmove(&rt->eps[at + 1], &rt->eps[at], (rt->neps - at) * sizeof(*rt->eps));
+	memmove(&rt->weight[at + 1], &rt->weight[at], (rt->neps - at) * sizeof(*rt->weight));
+	memmove(&rt->cur[at + 1], &rt->cur[at], (rt->neps - at) * sizeof(*rt->cur));
+	rt->eps[at] = r;
+	rt->weight[at] = w;
+	rt->cur[at] = cu;
+	rt->neps++;
+}
+
+bool rt_submit_hedge(struct rt_router *rt, struct srv_req *q, struct srv_replica *avoid)
+{
+	size_t at = SIZE_MAX;
+	for (size_t i = 0; i < rt->neps; i++)
+		if (rt->eps[i] == avoid)
+			at = i;
+	if (rt->neps < (at == SIZE_MAX ? 1u : 2u))
+		return false;
+	rt->hedged++;
+	if (at == SIZE_MAX) {
+		route(rt, q);
+		return true;
+	}
+	{ /* out of the choice for this one request */
+		double w = rt->weight[at], cu = rt->cur[at];
+		rt_endpoint_down(rt, avoid);
+		route(rt, q);
+		rt_endpoint_up_at(rt, at, avoid, w, cu);
+	}
+	return true;
+}
+
 void rt_retry(struct rt_router *rt, struct srv_req *q)
 {
 	if (q->retries >= rt->cfg->max_retries) {
@@ -160,9 +198,13 @@ void rt_retry(struct rt_router *rt, struct srv_req *q)
 	rt_submit(rt, q);
 }
 
-void rt_endpoint_up(struct rt_router *rt, struct srv_replica *r)
+void rt_endpoint_up(struct rt_router *rt, struct srv_replica *r, double weight)
 {
 	XGROW(rt->eps, rt->eps_cap, rt->neps + 1);
+	XGROW(rt->weight, rt->w_cap, rt->neps + 1);
+	XGROW(rt->cur, rt->c_cap, rt->neps + 1);
+	rt->weight[rt->neps] = weight > 0 ? weight : 1.0;
+	rt->cur[rt->neps] = 0;
 	rt->eps[rt->neps++] = r;
 	arm_timer(rt);
 	while (rt->buf_n && rt->neps) /* what waited goes first, in order */
@@ -175,6 +217,8 @@ void rt_endpoint_down(struct rt_router *rt, struct srv_replica *r)
 	for (size_t i = 0; i < rt->neps; i++)
 		if (rt->eps[i] == r) {
 			memmove(&rt->eps[i], &rt->eps[i + 1], (rt->neps - i - 1) * sizeof(*rt->eps));
+			memmove(&rt->weight[i], &rt->weight[i + 1], (rt->neps - i - 1) * sizeof(*rt->weight));
+			memmove(&rt->cur[i], &rt->cur[i + 1], (rt->neps - i - 1) * sizeof(*rt->cur));
 			rt->neps--;
 			return;
 		}
@@ -186,7 +230,7 @@ size_t rt_affinity_pick(struct rt_router *rt, uint64_t key)
 	size_t best = SIZE_MAX, fallback = 0;
 	uint64_t best_score = 0, fb_score = 0;
 	for (size_t i = 0; i < rt->neps; i++)
-		mean += (double)rt_load(rt->eps[i]);
+		mean += rt_load(rt, i);
 	mean /= (double)rt->neps;
 	for (size_t i = 0; i < rt->neps; i++) {
 		uint64_t id = (uint64_t)srv_id(rt->eps[i]);
@@ -196,7 +240,7 @@ size_t rt_affinity_pick(struct rt_router *rt, uint64_t key)
 			fallback = i;
 		}
 		/* bounded load: skip replicas well above the mean */
-		if ((double)rt_load(rt->eps[i]) > rt->cfg->affinity_load_factor * (mean + 1.0))
+		if (rt_load(rt, i) > rt->cfg->affinity_load_factor * (mean + 1.0))
 			continue;
 		if (best == SIZE_MAX || score > best_score) {
 			best_score = score;

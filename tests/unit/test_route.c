@@ -97,7 +97,7 @@ static void buffer_until_ready_then_timeout(void **state)
 	assert_int_equal(w.gave_up[SRV_DROPPED], 1);
 	assert_int_equal(rt_buffered(&w.rt), 2);
 	sim_run(&w.sim, 5 * SIM_SEC);
-	rt_endpoint_up(&w.rt, w.r[0]); /* an endpoint: both go, in order */
+	rt_endpoint_up(&w.rt, w.r[0], 1.0); /* an endpoint: both go, in order */
 	assert_int_equal(rt_buffered(&w.rt), 0);
 	sim_run(&w.sim, SIM_TIME_MAX);
 	assert_int_equal(w.finished, 2);
@@ -115,7 +115,7 @@ static void admission_limit_and_rejection(void **state)
 	struct world w;
 	(void)state;
 	world_init(&w, RT_ROUND_ROBIN, "{max_queue: 2}");
-	rt_endpoint_up(&w.rt, w.r[0]);
+	rt_endpoint_up(&w.rt, w.r[0], 1.0);
 	/* at one instant nothing has been scheduled yet: both wait at the replica */
 	rt_submit(&w.rt, req(0, 10));
 	rt_submit(&w.rt, req(1, 10));
@@ -135,7 +135,7 @@ static void retries_run_out(void **state)
 	struct srv_req *q;
 	(void)state;
 	world_init(&w, RT_ROUND_ROBIN, "{max_retries: 2}");
-	rt_endpoint_up(&w.rt, w.r[0]);
+	rt_endpoint_up(&w.rt, w.r[0], 1.0);
 	q = req(0, 10);
 	rt_retry(&w.rt, q);
 	rt_retry(&w.rt, q);
@@ -204,7 +204,7 @@ static void affinity_is_sticky_and_bounded(void **state)
 	(void)state;
 	world_init(&w, RT_PREFIX_AFFINITY, "{affinity_blocks: 2, affinity_load_factor: 1.5}");
 	for (int i = 0; i < 4; i++)
-		rt_endpoint_up(&w.rt, w.r[i]);
+		rt_endpoint_up(&w.rt, w.r[i], 1.0);
 	{
 		struct srv_req *q = req(0, 10);
 		q->hashes = ids;
@@ -229,6 +229,21 @@ static void affinity_is_sticky_and_bounded(void **state)
 	world_release(&w);
 }
 
+static void weighted_round_robin(void **state)
+{
+	struct world w;
+	int count[2] = {0, 0};
+	(void)state;
+	world_init(&w, RT_ROUND_ROBIN, NULL);
+	rt_endpoint_up(&w.rt, w.r[0], 3.0);
+	rt_endpoint_up(&w.rt, w.r[1], 1.0);
+	for (int k = 0; k < 40; k++)
+		count[rt_policies[RT_ROUND_ROBIN]->pick(&w.rt, req(k, 10))]++;
+	assert_int_equal(count[0], 30); /* three to one, exactly */
+	assert_int_equal(count[1], 10);
+	world_release(&w);
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -245,6 +260,7 @@ int main(void)
 		cmocka_unit_test(abort_order_and_blocks),
 		cmocka_unit_test(cancel_at_step_end),
 		cmocka_unit_test(affinity_is_sticky_and_bounded),
+		cmocka_unit_test(weighted_round_robin),
 	};
 	cfg_doc_init(&doc);
 	return cmocka_run_group_tests_name("route: gateway and policies", tests, NULL, teardown);
