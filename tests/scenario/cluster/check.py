@@ -61,6 +61,7 @@ elif name == "faults":
     expect("node-failure" in reasons or "boot-failure" in reasons, "no node failure: %s" % reasons)
     expect(any(p["restarts"] > 0 for p in pods), "no pod restarted after a crash")
     expect(any(p["reason"].decode() == "spot-notice" for p in pods), "no pod evicted on a notice")
+    expect(any(p["reason"].decode() == "scale-down" for p in pods), "no pod scaled down")
     expect((reqs["retries"] > 0).any(), "no request retried")
     expect(s["cost"]["usd"] > 0 and s["cost"]["gpu_hours"] > 0, "no cost")
 elif name == "hetero":
