@@ -62,6 +62,7 @@ int cmd_validate(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_perf(int argc, char **argv);
+int cmd_hpa_eval(int argc, char **argv);
 
 /* Shared option parsing. */
 struct cli_opts {
@@ -78,6 +79,7 @@ struct cli_opts {
 	const char *gpu, *model, *tp, *dtype, *prefill, *batch, *decode_batch, *context, *profile;
 	bool json;
 	bool step_by_step;
+	bool check;
 };
 /* Parses argv[1..]; `allowed` lists the options the command accepts. */
 int cli_parse(int argc, char **argv, const char *cmd, const char *allowed,

@@ -48,6 +48,14 @@ static const struct command commands[] = {
 	 "  --decode-batch B --context C  one decode step of B sequences with C tokens of context\n"
 	 "  --json                        an object with step_ms and breakdown_ms by operator group\n"
 	 "G and M are catalog names (models/gpus, models/llms) or paths to YAML files.\n"},
+	{"hpa-eval", cmd_hpa_eval, "run HPA golden cases through the controller's algorithm",
+	 "usage: servesim hpa-eval FILE [--check]\n"
+	 "\n"
+	 "Reads HPA cases in the format of ../shared/reference/hpa-cases.yaml (the schema is at\n"
+	 "its top: replica_calc, controller_sync, stabilize_legacy, stabilize_behavior,\n"
+	 "rate_limit, policy_limit, legacy_rules) and prints one JSON object per case and line:\n"
+	 "{\"id\": ..., <every field named in the case's expected, computed>}.\n"
+	 "  --check   compare with each case's expected instead; exit 1 when any differs\n"},
 	{"version", cmd_version, "print the version", "usage: servesim version\n"},
 	{"help", cmd_help, "help on a command, or on the scenario keys",
 	 "usage: servesim help [COMMAND | scenario]\n"
@@ -133,7 +141,7 @@ int main(int argc, char **argv)
 	for (const struct command *c = commands; c->name; c++)
 		if (!strcmp(c->name, argv[1]))
 			return c->fn(argc - 1, argv + 1);
-	fprintf(stderr, "servesim: unknown command '%s' (commands: run, validate, perf, version, help)\n",
+	fprintf(stderr, "servesim: unknown command '%s' (commands: run, validate, perf, hpa-eval, version, help)\n",
 		argv[1]);
 	return 2;
 }
