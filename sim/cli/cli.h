@@ -80,6 +80,7 @@ struct cli_opts {
 	bool json;
 	bool step_by_step;
 	bool check;
+	bool explain;
 };
 /* Parses argv[1..]; `allowed` lists the options the command accepts. */
 int cli_parse(int argc, char **argv, const char *cmd, const char *allowed,

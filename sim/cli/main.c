@@ -15,7 +15,7 @@ struct command {
 static const struct command commands[] = {
 	{"run", cmd_run, "simulate a scenario and report on it",
 	 "usage: servesim run SCENARIO.yaml [--seed N] [--set path=value]... [--out DIR] [--quiet]\n"
-	 "                    [--trace FILE [--trace-format F]] [--step-by-step]\n"
+	 "                    [--trace FILE [--trace-format F]] [--step-by-step] [--explain]\n"
 	 "\n"
 	 "Simulates the scenario and prints a summary.\n"
 	 "  --seed N          random seed (overrides the scenario's seed:)\n"
@@ -30,6 +30,8 @@ static const struct command commands[] = {
 	 "                    unless --trace-format F says it\n"
 	 "  --step-by-step    one event per engine step, without decode-only runs in one\n"
 	 "                    event: slower, and the results are identical (a check)\n"
+	 "  --explain         print every autoscaler decision to stderr as it is made\n"
+	 "                    (they are in results.h5 /scale_events either way)\n"
 	 "Exit status: 0 success, 2 bad input or usage, 1 internal failure.\n"},
 	{"validate", cmd_validate, "check a scenario without running it",
 	 "usage: servesim validate SCENARIO.yaml [--set path=value]... [--print]\n"

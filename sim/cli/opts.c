@@ -50,7 +50,7 @@ int cli_parse_into(int argc, char **argv, const char *cmd, const char *allowed, 
 {
 	static const char *const names[] = {"seed", "set", "out", "quiet", "print", "trace",
 					    "trace-format", "gpu", "model", "tp", "dtype", "prefill",
-					    "batch", "decode-batch", "context", "profile", "json", "step-by-step", "check", NULL};
+					    "batch", "decode-batch", "context", "profile", "json", "step-by-step", "check", "explain", NULL};
 	/* string-valued options and where they go */
 	const struct { const char *name; const char **dst; } strs[] = {
 		{"out", &o->out}, {"trace", &o->trace}, {"trace-format", &o->trace_format},
@@ -83,12 +83,13 @@ int cli_parse_into(int argc, char **argv, const char *cmd, const char *allowed, 
 				return usage_error(cmd, "option '%s' does not apply here", opt);
 			if (!strcmp(names[k], "quiet") || !strcmp(names[k], "print") ||
 			    !strcmp(names[k], "json") || !strcmp(names[k], "step-by-step") ||
-			    !strcmp(names[k], "check")) {
+			    !strcmp(names[k], "check") || !strcmp(names[k], "explain")) {
 				if (a[strlen(opt)])
 					return usage_error(cmd, "option '%s' takes no value", opt);
 				*(names[k][0] == 'q' ? &o->quiet : names[k][0] == 'p' ? &o->print
 							     : names[k][0] == 'j' ? &o->json
-							     : names[k][0] == 'c' ? &o->check : &o->step_by_step) = true;
+							     : names[k][0] == 'c' ? &o->check
+							     : names[k][0] == 'e' ? &o->explain : &o->step_by_step) = true;
 			} else {
 				v = opt_value(argc, argv, &i, opt);
 				if (!v || !*v)

@@ -4,11 +4,13 @@
  * The cluster runs pods (on node pools, or on dedicated GPUs); each ready
  * pod is an endpoint of its deployment's router; workloads submit to the
  * routers; replicas report finished requests; what a replica gives back is
- * retried by the router. Features of rooms still to come (autoscalers other
- * than the node autoscaler's basic scan, disaggregation) are refused with
- * exit 2 rather than approximated.
+ * retried by the router. The autoscalers (sim/scale) read what the scrape
+ * below reports and set each deployment's replicas. Features of rooms still
+ * to come (disaggregation, Karpenter) are refused with exit 2 rather than
+ * approximated.
  */
 #include "cli.h"
+#include "../scale/hpa.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -21,6 +23,13 @@ struct dep {
 	struct rt_router router;
 	double kv_sum, ready_sum;
 	int64_t samples;
+	int64_t arrived, scraped_arrived; /* for servesim:router_arrival_rate */
+	sim_time scraped_at;
+};
+
+/* What the scrape remembers of a pod between two scrapes (GPU busy time). */
+struct pod_mem {
+	sim_time t, busy;
 };
 
 struct req {
@@ -66,6 +75,14 @@ struct run {
 	double busy_s;
 	bool fast;
 	struct sim_err err;
+	/* autoscaling */
+	struct sc_runtime *scale;
+	struct sc_env env;
+	struct pod_mem *podmem;
+	size_t podmem_cap;
+	struct rep_scale_event_row *events;
+	size_t nevents, events_cap;
+	bool explain;
 };
 
 static double t_s(sim_time t)
@@ -327,6 +344,7 @@ static void on_arrival(struct sim *sim, void *ctx, uint64_t arg)
 		r->live_head = x;
 	r->live_tail = x;
 	r->sum.requests.arrived++;
+	dp->arrived++;
 
 	x->hedge_ev = SIM_HANDLE_NONE;
 	x->twin = NULL;
@@ -395,6 +413,188 @@ static void on_sample(struct sim *sim, void *ctx, uint64_t arg)
 		sim_schedule_in(sim, r->s->report.outputs.timeseries_interval, on_sample, r, 0);
 }
 
+/* ---- what the autoscalers see ---- */
+
+static size_t env_pods(void *ctx, size_t dep, struct sc_pod *out, size_t max)
+{
+	struct run *r = ctx;
+	size_t n = 0;
+	for (size_t i = 0; i < clu_npods(r->cluster); i++) {
+		const struct clu_pod *p = clu_pod_at(r->cluster, i);
+		struct sc_pod x;
+		if ((size_t)p->dep != dep || p->state == CLU_POD_GONE)
+			continue;
+		memset(&x, 0, sizeof(x));
+		x.id = (int32_t)i;
+		/* Pending until its containers start (scheduling, image pull) */
+		x.phase = p->state == CLU_POD_PENDING || (p->state == CLU_POD_STARTING && p->container_up < 0)
+				  ? HPA_POD_PENDING
+				  : HPA_POD_RUNNING;
+		x.ready = p->state == CLU_POD_READY;
+		x.deleted = p->state == CLU_POD_DRAINING;
+		x.start = p->scheduled >= 0 ? p->scheduled : HPA_ZERO_TIME;
+		/* the Ready condition last changed when the probe passed, or when the pod started */
+		x.ready_transition = p->ready >= 0 && p->state != CLU_POD_CRASHED ? p->ready
+				     : p->scheduled >= 0			  ? p->scheduled
+									  : p->created;
+		x.scraped = (p->state == CLU_POD_READY || p->state == CLU_POD_DRAINING) && clu_pod_replica(p);
+		if (n < max)
+			out[n] = x;
+		n++;
+	}
+	return n;
+}
+
+/* One scrape of a deployment's pods (vLLM, DCGM-like, container metrics) and its router. */
+static void env_scrape(void *ctx, size_t dep, struct sc_scrape *x)
+{
+	struct run *r = ctx;
+	struct dep *dp = &r->deps[dep];
+	size_t np = clu_npods(r->cluster), n = 0;
+	sim_time now = r->sim.now;
+	if (np > r->podmem_cap) {
+		size_t old = r->podmem_cap;
+		r->podmem_cap = np * 2;
+		r->podmem = xrealloc(r->podmem, r->podmem_cap * sizeof(*r->podmem));
+		for (size_t i = old; i < r->podmem_cap; i++)
+			r->podmem[i] = (struct pod_mem){-1, 0};
+	}
+	for (size_t i = 0; i < np; i++) {
+		const struct clu_pod *p = clu_pod_at(r->cluster, i);
+		n += (size_t)p->dep == dep && (p->state == CLU_POD_READY || p->state == CLU_POD_DRAINING) &&
+		     clu_pod_replica(p);
+	}
+	x->npods = n;
+	x->pod_ids = xcalloc(n + 1, sizeof(int32_t));
+	x->values = xcalloc(n * SC_M_POD_METRICS + 1, sizeof(double));
+	n = 0;
+	for (size_t i = 0; i < np; i++) {
+		const struct clu_pod *p = clu_pod_at(r->cluster, i);
+		const struct clu_hw_variant *hw;
+		const struct perf_gpu *g;
+		struct srv_replica *rep = clu_pod_replica(p);
+		struct srv_stats st;
+		struct pod_mem *m = &r->podmem[i];
+		double util, sm, idle_w;
+		if ((size_t)p->dep != dep || !(p->state == CLU_POD_READY || p->state == CLU_POD_DRAINING) || !rep)
+			continue;
+		srv_stats(rep, &st);
+		/* DCGM_FI_DEV_GPU_UTIL: share of the interval with a kernel running */
+		util = m->t >= 0 && now > m->t ? (double)(st.busy_time - m->busy) / (double)(now - m->t) : 0;
+		util = util < 0 ? 0 : util > 1 ? 1 : util;
+		m->t = now;
+		m->busy = st.busy_time;
+		/* DCGM_FI_PROF_SM_ACTIVE: busy time weighted by how full the batch keeps the SMs */
+		sm = util * (0.25 + 0.75 * fmin(1.0, (double)st.num_requests_running / 64.0));
+		hw = CFG_LIST_AT(dp->cfg->hardware, struct clu_hw_variant, (size_t)p->variant);
+		g = r->dsetup[dep].gpus[p->variant];
+		idle_w = 0.2 * g->tdp_w;
+		x->pod_ids[n] = (int32_t)i;
+#define V(metric) x->values[(size_t)(metric) * x->npods + n]
+		V(SC_M_RUNNING) = (double)st.num_requests_running;
+		V(SC_M_WAITING) = (double)st.num_requests_waiting;
+		V(SC_M_SWAPPED) = (double)st.num_requests_swapped;
+		V(SC_M_KV) = st.kv_cache_usage_perc;
+		V(SC_M_PROMPT_TOTAL) = (double)st.prompt_tokens_total;
+		V(SC_M_GEN_TOTAL) = (double)st.generation_tokens_total;
+		V(SC_M_SUCCESS_TOTAL) = (double)st.requests_success_total;
+		V(SC_M_GPU_UTIL) = 100.0 * util;
+		V(SC_M_SM_ACTIVE) = sm;
+		V(SC_M_POWER) = (double)hw->count * (idle_w + (g->tdp_w - idle_w) * sm);
+		/* the API server and scheduler loop: half a core idle, 3 more when the engine steps */
+		V(SC_M_CPU) = 0.5 + 3.0 * util;
+		V(SC_M_MEMORY) = 16.0 * 1073741824.0 + 2097152.0 * (double)(st.num_requests_running + st.num_requests_waiting);
+		V(SC_M_CONCURRENCY) = (double)(st.num_requests_running + st.num_requests_waiting + st.num_requests_swapped);
+#undef V
+		n++;
+	}
+	x->router[SC_M_ROUTER_QUEUE - SC_M_POD_METRICS] = (double)rt_buffered(&dp->router);
+	x->router[SC_M_ROUTER_RATE - SC_M_POD_METRICS] =
+		now > dp->scraped_at ? (double)(dp->arrived - dp->scraped_arrived) / sim_time_to_s(now - dp->scraped_at) : 0;
+	x->router[SC_M_ROUTER_TOTAL - SC_M_POD_METRICS] = (double)dp->arrived;
+	dp->scraped_arrived = dp->arrived;
+	dp->scraped_at = now;
+}
+
+static int32_t env_replicas(void *ctx, size_t dep)
+{
+	return (int32_t)clu_desired(((struct run *)ctx)->cluster, dep);
+}
+
+static int32_t env_ready(void *ctx, size_t dep)
+{
+	return (int32_t)clu_ready_pods(((struct run *)ctx)->cluster, dep);
+}
+
+static void env_set_replicas(void *ctx, size_t dep, int32_t n)
+{
+	clu_set_replicas(((struct run *)ctx)->cluster, dep, n);
+}
+
+static void env_decision(void *ctx, size_t dep, const char *controller, double input, int32_t from,
+			 int32_t proposal, int32_t to, const char *reason)
+{
+	struct run *r = ctx;
+	struct rep_scale_event_row *e;
+	XGROW(r->events, r->events_cap, r->nevents + 1);
+	e = &r->events[r->nevents++];
+	memset(e, 0, sizeof(*e));
+	e->t_s = sim_time_to_s(r->sim.now);
+	e->deployment = (int32_t)dep;
+	snprintf(e->controller, sizeof(e->controller), "%s", controller);
+	e->input = input;
+	e->from = from;
+	e->proposal = proposal;
+	e->to = to;
+	snprintf(e->reason, sizeof(e->reason), "%s", reason ? reason : "");
+	if (r->explain)
+		fprintf(stderr, "t=%.3fs %s %s: input %.4g, replicas %d -> %d (proposal %d): %s\n", e->t_s,
+			r->deps[dep].cfg->name, controller, input, from, to, proposal, e->reason);
+}
+
+/* Mean time from creation to serving of the deployment's pods so far (5 min before any). */
+static sim_time env_startup(void *ctx, size_t dep)
+{
+	struct run *r = ctx;
+	sim_time sum = 0;
+	int64_t n = 0;
+	for (size_t i = 0; i < clu_npods(r->cluster); i++) {
+		const struct clu_pod *p = clu_pod_at(r->cluster, i);
+		if ((size_t)p->dep == dep && p->endpoint >= 0 && p->endpoint > p->created) {
+			sum += p->endpoint - p->created;
+			n++;
+		}
+	}
+	return n ? sum / n : 5 * SIM_MIN;
+}
+
+static bool env_active(void *ctx)
+{
+	return ((struct run *)ctx)->live_head != NULL;
+}
+
+static int start_autoscalers(struct run *r)
+{
+	bool any = false;
+	for (size_t i = 0; i < r->ndeps; i++)
+		any |= r->s->autoscalers[i].type != SC_NONE;
+	if (!any)
+		return 0;
+	r->env = (struct sc_env){.ctx = r,
+				 .sim = &r->sim,
+				 .pods = env_pods,
+				 .scrape = env_scrape,
+				 .replicas = env_replicas,
+				 .ready_replicas = env_ready,
+				 .set_replicas = env_set_replicas,
+				 .decision = env_decision,
+				 .startup = env_startup,
+				 .active = env_active,
+				 .arrivals_end = r->s->duration};
+	r->scale = sc_runtime_new(&r->env, r->s->autoscalers, r->ndeps, &r->err);
+	return r->scale ? 0 : -1;
+}
+
 /* ---- building the rooms ---- */
 
 static int unsupported(struct run *r, const char *what)
@@ -419,8 +619,6 @@ static int resolve(struct run *r, struct clu_setup *su)
 		ds->cfg = c;
 		if (c->role != 0)
 			return unsupported(r, "prefill/decode disaggregation (role)");
-		if (s->autoscalers[i].type != SC_NONE)
-			return unsupported(r, "a replica autoscaler (hpa, kpa, keda, predictive)");
 		snprintf(key, sizeof(key), "deployments[%zu].model", i);
 		if (!(ds->llm = perf_find_llm(&cc, cfg_lookup(s->doc.root, key), c->model, &r->s->catalog)))
 			return -1;
@@ -501,11 +699,14 @@ static int build(struct run *r)
 			return -1;
 	}
 	sim_schedule(&r->sim, 0, on_sample, r, 0);
-	return 0;
+	return start_autoscalers(r);
 }
 
 static void teardown(struct run *r)
 {
+	sc_runtime_free(r->scale);
+	free(r->podmem);
+	free(r->events);
 	clu_free(r->cluster);
 	for (size_t i = 0; i < r->ndeps; i++)
 		rt_router_release(&r->deps[i].router);
@@ -641,8 +842,9 @@ static void write_cluster_records(struct run *r)
 		nr[i].deleted_s = t_s(n->deleted);
 		nr[i].cost_usd = n->state == CLU_NODE_WARM ? 0 : (life > 60 ? life : 60) / 3600.0 * n->price_per_hour;
 	}
-	if (rep_results_pods(r->res, pr, np) || rep_results_nodes(r->res, nr, nn))
-		sim_err_set(&r->err, SIM_EIO, "cannot write /pods and /nodes");
+	if (rep_results_pods(r->res, pr, np) || rep_results_nodes(r->res, nr, nn) ||
+	    rep_results_scale_events(r->res, r->events, r->nevents))
+		sim_err_set(&r->err, SIM_EIO, "cannot write /pods, /nodes and /scale_events");
 	free(pr);
 	free(nr);
 }
@@ -721,7 +923,7 @@ int cmd_run(int argc, char **argv)
 	double t0;
 	int rc;
 
-	if ((rc = cli_load(argc, argv, "run", "seed set out quiet step-by-step trace trace-format", &o, &s)))
+	if ((rc = cli_load(argc, argv, "run", "seed set out quiet step-by-step trace trace-format explain", &o, &s)))
 		return rc;
 	if (o.has_seed)
 		s.seed = (int64_t)o.seed;
@@ -730,6 +932,7 @@ int cmd_run(int argc, char **argv)
 	memset(&r, 0, sizeof(r));
 	r.s = &s;
 	r.fast = !o.step_by_step;
+	r.explain = o.explain;
 	r.trace_format = -1;
 	if (o.trace || o.trace_format) {
 		static const char *const fmts[] = {"auto", "azure", "mooncake", "burstgpt", "csv", "jsonl", NULL};

@@ -207,11 +207,22 @@ struct rep_node_row {
 	double requested_s, ready_s, gpus_ready_s, deleted_s, cost_usd;
 };
 
+/* One /scale_events row: an autoscaler decision. */
+struct rep_scale_event_row {
+	double t_s;
+	int32_t deployment;
+	char controller[16];
+	double input; /* what the controller saw (its first metric), NaN: nothing */
+	int32_t from, proposal, to;
+	char reason[48];
+};
+
 struct rep_results; /* results.h5 being written */
 struct rep_results *rep_results_open(const char *path, struct sim_err *err);
 int rep_results_add_request(struct rep_results *r, const struct rep_request_row *row);
 int rep_results_pods(struct rep_results *r, const struct rep_pod_row *rows, size_t n);
 int rep_results_nodes(struct rep_results *r, const struct rep_node_row *rows, size_t n);
+int rep_results_scale_events(struct rep_results *r, const struct rep_scale_event_row *rows, size_t n);
 int rep_results_set_scenario(struct rep_results *r, const char *yaml_text);
 /* Appends (t, value) to /timeseries/<deployment>/<metric>. */
 int rep_results_series(struct rep_results *r, const char *deployment, const char *metric,

@@ -253,6 +253,19 @@ static const struct rep_col node_cols[] = {
 };
 #undef N
 
+#define E struct rep_scale_event_row
+static const struct rep_col event_cols[] = {
+	{"t_s", REP_COL_F64, offsetof(E, t_s), 0},
+	{"deployment", REP_COL_I32, offsetof(E, deployment), 0},
+	{"controller", REP_COL_STR, offsetof(E, controller), sizeof(((E *)0)->controller)},
+	{"input", REP_COL_F64, offsetof(E, input), 0},
+	{"from", REP_COL_I32, offsetof(E, from), 0},
+	{"proposal", REP_COL_I32, offsetof(E, proposal), 0},
+	{"to", REP_COL_I32, offsetof(E, to), 0},
+	{"reason", REP_COL_STR, offsetof(E, reason), sizeof(((E *)0)->reason)},
+};
+#undef E
+
 struct series {
 	char *path;
 	struct rep_h5_table *t;
@@ -353,6 +366,12 @@ int rep_results_pods(struct rep_results *r, const struct rep_pod_row *rows, size
 int rep_results_nodes(struct rep_results *r, const struct rep_node_row *rows, size_t n)
 {
 	return table_once(r, "/nodes", node_cols, sizeof(node_cols) / sizeof(node_cols[0]), sizeof(*rows), rows, n);
+}
+
+int rep_results_scale_events(struct rep_results *r, const struct rep_scale_event_row *rows, size_t n)
+{
+	return table_once(r, "/scale_events", event_cols, sizeof(event_cols) / sizeof(event_cols[0]), sizeof(*rows),
+			  rows, n);
 }
 
 int rep_results_set_scenario(struct rep_results *r, const char *yaml_text)

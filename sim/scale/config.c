@@ -199,6 +199,21 @@ static int metric_check(struct cfg_ctx *c, const struct cfg_node *n, void *obj)
 			return cfg_error(c, n, "an %s metric's target must be Value or AverageValue",
 					 metric_type_names[m->type]);
 	}
+	if (m->type == HPA_METRIC_RESOURCE || m->type == HPA_METRIC_CONTAINER_RESOURCE) {
+		const char *r = src[m->type]->name;
+		if (r && strcmp(r, "cpu") && strcmp(r, "memory"))
+			return cfg_error(c, cfg_map_get(cfg_map_get(n, member[m->type]), "name"),
+					 "servesim models the resources cpu and memory, not '%s'", r);
+	} else {
+		const char *name = src[m->type]->metric.name;
+		int id = name ? sc_metric_id(name) : -1;
+		const struct cfg_node *at = cfg_map_get(cfg_map_get(cfg_map_get(n, member[m->type]), "metric"), "name");
+		if (id < 0)
+			return cfg_error(c, at ? at : n, "metric '%s' is not in servesim's catalog (docs/autoscalers.md lists it)",
+					 name ? name : "");
+		if (m->type == HPA_METRIC_PODS && id >= SC_M_POD_METRICS)
+			return cfg_error(c, at, "'%s' is a deployment-level series: use an Object or External metric", name);
+	}
 	return 0;
 }
 static const struct cfg_schema metric_schema = {"MetricSpec", sizeof(struct hpa_metric_spec),
@@ -382,6 +397,8 @@ static int kpa_check(struct cfg_ctx *c, const struct cfg_node *n, void *obj)
 }
 #undef T
 
+static int trigger_check(struct cfg_ctx *c, const struct cfg_node *n, void *obj);
+
 #define T struct keda_trigger
 static const struct cfg_field trigger_fields[] = {
 	{.key = "type", .type = CFG_T_STR, .off = offsetof(T, type), .flags = CFG_REQUIRED,
@@ -396,7 +413,7 @@ static const struct cfg_field trigger_fields[] = {
 	{NULL}};
 #undef T
 static const struct cfg_schema trigger_schema = {"ScaleTriggers", sizeof(struct keda_trigger),
-						 trigger_fields, NULL, NULL};
+						 trigger_fields, trigger_check, NULL};
 
 #define T struct keda_fallback
 static const struct cfg_field fallback_fields[] = {
@@ -455,6 +472,45 @@ static const struct cfg_field keda_spec_fields[] = {
 	{NULL}};
 #undef T
 
+/* KEDA passes metadata values as strings; threshold and activationThreshold are quantities. */
+static int trigger_value(struct cfg_ctx *c, const struct cfg_node *md, const char *k, bool required, int64_t *out)
+{
+	const struct cfg_node *v = cfg_map_get(md, k);
+	char msg[128];
+	if (cfg_is_null(v)) {
+		if (required)
+			return cfg_error(c, md, "trigger metadata needs '%s'", k);
+		*out = 0;
+		return 0;
+	}
+	if (v->kind != CFG_SCALAR || cfg_parse_quantity(v->str, out, msg, sizeof(msg)))
+		return cfg_error(c, v, "'%s': expected a number or a quantity like 500m", k);
+	return 0;
+}
+
+static int trigger_check(struct cfg_ctx *c, const struct cfg_node *n, void *obj)
+{
+	struct keda_trigger *t = obj;
+	const struct cfg_node *md = t->metadata, *q;
+	if (!md || md->kind != CFG_MAP)
+		return cfg_error_at_key(c, n, "metadata", "expected a mapping");
+	q = cfg_map_get(md, "query");
+	if (cfg_is_null(q))
+		q = cfg_map_get(md, "metricName");
+	if (cfg_is_null(q) || q->kind != CFG_SCALAR)
+		return cfg_error(c, md, "trigger metadata needs 'query' (a catalog metric, e.g. sum(vllm:num_requests_waiting))");
+	if ((t->metric = sc_metric_id(q->str)) < 0)
+		return cfg_error(c, q, "metric '%s' is not in servesim's catalog (docs/autoscalers.md lists it)", q->str);
+	if (t->metricType == HPA_TARGET_UTILIZATION)
+		return cfg_error_at_key(c, n, "metricType", "servesim's triggers take Value or AverageValue");
+	if (trigger_value(c, md, "threshold", true, &t->threshold_m) ||
+	    trigger_value(c, md, "activationThreshold", false, &t->activation_m))
+		return -1;
+	if (t->threshold_m <= 0)
+		return cfg_error(c, cfg_map_get(md, "threshold"), "'threshold' must be positive");
+	return 0;
+}
+
 static int keda_spec_check(struct cfg_ctx *c, const struct cfg_node *n, void *obj)
 {
 	const struct keda_spec *k = obj;
@@ -473,6 +529,8 @@ static const struct cfg_schema keda_spec_schema = {"ScaledObjectSpec", sizeof(st
 #define T struct sc_autoscaler_config
 static const struct cfg_field keda_fields[] = {
 	COMMON_FIELDS,
+	{.key = "controller", .type = CFG_T_STRUCT, .off = offsetof(T, controller), .sub = &controller_schema,
+	 .doc = "kube-controller-manager settings of the HPA KEDA creates"},
 	{.key = "spec", .type = CFG_T_STRUCT, .off = offsetof(T, keda), .sub = &keda_spec_schema,
 	 .flags = CFG_REQUIRED, .doc = "a KEDA ScaledObject spec, verbatim"},
 	{NULL}};

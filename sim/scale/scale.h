@@ -118,6 +118,9 @@ struct keda_trigger {
 	int metricType; /* enum hpa_target_type */
 	const struct cfg_node *metadata;
 	bool useCachedMetrics;
+	/* from the metadata */
+	int metric; /* enum sc_metric: query / metricName */
+	int64_t threshold_m, activation_m;
 };
 
 struct keda_fallback {
@@ -195,6 +198,104 @@ int sc_autoscaler_decode(struct cfg_ctx *c, const struct cfg_node *n,
 			 struct sc_autoscaler_config *out);
 int sc_node_autoscaler_decode(struct cfg_ctx *c, const struct cfg_node *n,
 			      struct sc_node_autoscaler_config *out);
+
+/* ---- the metrics pipeline ---- */
+
+/* The metric catalog: per pod (vLLM, DCGM-like, container) and per
+ * deployment (router). */
+enum sc_metric {
+	SC_M_RUNNING, SC_M_WAITING, SC_M_SWAPPED, SC_M_KV, SC_M_PROMPT_TOTAL, SC_M_GEN_TOTAL,
+	SC_M_SUCCESS_TOTAL, SC_M_GPU_UTIL, SC_M_SM_ACTIVE, SC_M_POWER, SC_M_CPU, SC_M_MEMORY,
+	SC_M_CONCURRENCY, SC_M_POD_METRICS, /* per pod above, per deployment below */
+	SC_M_ROUTER_QUEUE = SC_M_POD_METRICS, SC_M_ROUTER_RATE, SC_M_ROUTER_TOTAL, SC_M_METRICS
+};
+extern const char *const sc_metric_names[SC_M_METRICS];
+/* The catalog id of a metric name (with or without a sum(...) around it), or -1. */
+int sc_metric_id(const char *name);
+bool sc_metric_is_counter(int id);
+
+/* The status of one pod as the API server has it (no lag). */
+struct sc_pod {
+	int32_t id;
+	int phase;     /* enum hpa_phase */
+	bool ready, deleted;
+	sim_time start, ready_transition;
+	bool scraped;  /* its /metrics endpoint answers */
+};
+
+/* One scrape of a deployment. */
+struct sc_scrape {
+	sim_time t;
+	size_t npods;
+	int32_t *pod_ids;
+	double *values; /* [metric * npods + pod] for per-pod metrics */
+	double router[SC_M_METRICS - SC_M_POD_METRICS];
+};
+
+/* What the pipeline and the controllers need from the simulation. */
+struct sc_env {
+	void *ctx;
+	struct sim *sim;
+	/* current pods of a deployment (the API server's view) */
+	size_t (*pods)(void *ctx, size_t dep, struct sc_pod *out, size_t max);
+	/* scrape every serving pod and the router now */
+	void (*scrape)(void *ctx, size_t dep, struct sc_scrape *out);
+	int32_t (*replicas)(void *ctx, size_t dep);         /* spec.replicas */
+	int32_t (*ready_replicas)(void *ctx, size_t dep);   /* status: ready pods */
+	void (*set_replicas)(void *ctx, size_t dep, int32_t n);
+	/* a decision: recorded in /scale_events (and printed with --explain) */
+	void (*decision)(void *ctx, size_t dep, const char *controller, double input, int32_t from,
+			 int32_t proposal, int32_t to, const char *reason);
+	/* mean pod startup (created -> serving) measured so far in the run */
+	sim_time (*startup)(void *ctx, size_t dep);
+	/* the loops stop once this is false and the arrivals are over */
+	bool (*active)(void *ctx);
+	sim_time arrivals_end;
+};
+
+/* A deployment's scrape history, kept as long as a window may look back. */
+struct sc_series {
+	struct sc_scrape *buf;
+	size_t head, n, cap;
+};
+
+/* Latest scrape visible at `at` (t <= at), or NULL. */
+const struct sc_scrape *sc_series_at(const struct sc_series *s, sim_time at);
+/* A per-pod value of the latest visible scrape: counters as a rate over
+ * `window` (per second), gauges as they are. has = false when not scraped. */
+double sc_pod_value(const struct sc_series *s, sim_time at, sim_time window, int metric, int32_t pod, bool *has);
+/* Sum over the deployment (per-pod metrics) or the router's value. */
+double sc_total(const struct sc_series *s, sim_time at, sim_time window, int metric, bool *has);
+/* Mean of a deployment-level value over a window (for KPA-like averages). */
+double sc_window_avg(const struct sc_series *s, sim_time from, sim_time to, int metric, bool *has);
+
+/* ---- autoscalers ---- */
+
+struct sc_controller;
+
+/* One file per autoscaler; a new one is one file and one entry in sc_autoscalers. */
+struct autoscaler_ops {
+	const char *name;
+	/* state for deployment `dep`; its first tick is scheduled by the caller */
+	void *(*create)(const struct sc_autoscaler_config *cfg, const struct sc_env *env, size_t dep,
+			struct sim_err *err);
+	/* one control-loop pass; returns the delay to the next */
+	sim_time (*tick)(void *state, const struct sc_series *metrics);
+	void (*destroy)(void *state);
+	/* the first pass comes this long after creation */
+	sim_time (*first)(const struct sc_autoscaler_config *cfg);
+};
+
+extern const struct autoscaler_ops sc_hpa_ops, sc_kpa_ops, sc_keda_ops, sc_predictive_ops;
+/* Indexed by enum sc_kind; NULL for none. */
+extern const struct autoscaler_ops *const sc_autoscalers[];
+
+/* The pipeline and the controllers of a run. */
+struct sc_runtime;
+struct sc_runtime *sc_runtime_new(const struct sc_env *env, const struct sc_autoscaler_config *cfgs,
+				  size_t ndeps, struct sim_err *err);
+void sc_runtime_free(struct sc_runtime *rt);
+const struct sc_series *sc_runtime_series(const struct sc_runtime *rt, size_t dep);
 
 /* For documentation: the schema of each autoscaler type. */
 extern const struct cfg_schema sc_hpa_schema, sc_kpa_schema, sc_keda_schema,
