@@ -651,6 +651,10 @@ static int resolve(struct run *r, struct clu_setup *su)
 			su->ca_utilization_threshold = s->node_autoscaler.scale_down_utilization_threshold;
 			su->ca_scale_down = s->node_autoscaler.scale_down_enabled;
 			su->ca_expander = s->node_autoscaler.expander;
+			su->ca_max_provision_time = s->node_autoscaler.max_node_provision_time;
+			su->ca_initial_backoff = s->node_autoscaler.initial_node_group_backoff;
+			su->ca_max_backoff = s->node_autoscaler.max_node_group_backoff;
+			su->ca_max_nodes_total = s->node_autoscaler.max_nodes_total;
 		}
 	}
 	return 0;

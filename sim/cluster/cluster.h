@@ -207,6 +207,8 @@ struct clu_setup {
 	double ca_utilization_threshold;
 	bool ca_scale_down;
 	int ca_expander; /* 0 least-waste, 1 price, 2 priority, 3 random */
+	sim_time ca_max_provision_time, ca_initial_backoff, ca_max_backoff;
+	int64_t ca_max_nodes_total; /* 0: no limit */
 };
 
 struct clu_cluster *clu_new(struct sim *s, const struct clu_setup *setup, struct sim_err *err);

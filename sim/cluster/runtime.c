@@ -46,6 +46,8 @@ struct pool {
 	const struct perf_gpu *gpu;
 	double price_per_hour;
 	int64_t nodes; /* not gone (warm ones excluded) */
+	/* cluster-autoscaler node-group backoff after a node failed to come up */
+	sim_time backoff_until, backoff;
 };
 
 struct clu_cluster {
@@ -152,11 +154,17 @@ static void on_node_ready(struct sim *s, void *ctx, uint64_t arg)
 	if (n->state != CLU_NODE_PROVISIONING)
 		return;
 	if (pc->boot_failure_probability > 0 && sim_rng_uniform(c->rng_prov) < pc->boot_failure_probability) {
-		node_gone(c, n, "boot-failure");
+		/* the instance never registers: a cluster autoscaler notices only after
+		 * max_node_provision_time; without one the node is simply gone */
+		if (c->su.ca_scan_interval > 0 && c->su.ca_max_provision_time > 0)
+			n->reason = "boot-failure";
+		else
+			node_gone(c, n, "boot-failure");
 		return;
 	}
 	n->state = CLU_NODE_GPU_PENDING;
 	n->ready = c->sim->now;
+	c->pools[n->pool].backoff = 0;
 	n->ev = sim_schedule_in(c->sim, pc->gpu_ready_delay, on_node_gpus, c, (uint64_t)n->id);
 }
 
@@ -790,6 +798,35 @@ static void on_pod_crash(struct sim *s, void *ctx, uint64_t arg)
 
 static void on_ca_scan(struct sim *s, void *ctx, uint64_t arg);
 
+/* Nodes that did not come up within max_node_provision_time go, and their
+ * pool backs off: no scale-up there for initial_node_group_backoff, doubling
+ * on each failure up to max_node_group_backoff (cluster-autoscaler's
+ * exponential backoff; it resets once a node of the pool comes up). */
+static int64_t ca_nodes_total(const struct clu_cluster *c)
+{
+	int64_t n = 0;
+	for (size_t k = 0; k < c->npools; k++)
+		n += c->pools[k].nodes;
+	return n;
+}
+
+static void ca_check_provisioning(struct clu_cluster *c)
+{
+	for (size_t i = 0; i < c->nnodes; i++) {
+		struct clu_node *n = c->nodes[i];
+		struct pool *pl;
+		if (n->pool < 0 || n->state != CLU_NODE_PROVISIONING ||
+		    c->sim->now - n->requested < c->su.ca_max_provision_time)
+			continue;
+		pl = &c->pools[n->pool];
+		pl->backoff = pl->backoff ? pl->backoff * 2 : c->su.ca_initial_backoff;
+		if (pl->backoff > c->su.ca_max_backoff)
+			pl->backoff = c->su.ca_max_backoff;
+		pl->backoff_until = c->sim->now + pl->backoff;
+		node_gone(c, n, n->reason && !strcmp(n->reason, "boot-failure") ? "boot-failure" : "provision-timeout");
+	}
+}
+
 static void ca_scale_up(struct clu_cluster *c)
 {
 	/* pending pods that upcoming nodes (provisioning, GPUs not yet allocatable)
@@ -821,7 +858,9 @@ static void ca_scale_up(struct clu_cluster *c)
 			for (size_t k = 0; k < c->npools; k++) {
 				const struct clu_pool_config *pc = c->pools[k].cfg;
 				double waste, key;
-				if (!pool_serves(c, k, d, v) || c->pools[k].nodes >= pc->max_nodes)
+				if (!pool_serves(c, k, d, v) || c->pools[k].nodes >= pc->max_nodes ||
+				    c->sim->now < c->pools[k].backoff_until ||
+				    (c->su.ca_max_nodes_total > 0 && ca_nodes_total(c) >= c->su.ca_max_nodes_total))
 					continue;
 				waste = (double)(pc->instance.gpus - d->v[v].gpus) / (double)pc->instance.gpus;
 				switch (c->su.ca_expander) {
@@ -874,6 +913,8 @@ static void on_ca_scan(struct sim *s, void *ctx, uint64_t arg)
 {
 	struct clu_cluster *c = ctx;
 	(void)arg;
+	if (c->su.ca_max_provision_time > 0)
+		ca_check_provisioning(c);
 	ca_scale_up(c);
 	ca_scale_down(c);
 	if (s->now < c->su.end)

@@ -58,7 +58,7 @@ static void *pred_create(const struct sc_autoscaler_config *cfg, const struct sc
 static double forecast(const struct pred_ctl *p, size_t h)
 {
 	double trend = p->level + (double)h * p->trend;
-	if (p->n <= p->m) /* under a season: Holt's linear trend */
+	if (p->n < p->m) /* under a season: Holt's linear trend */
 		return trend;
 	if (p->cfg->predictive.method == 1) { /* seasonal naive */
 		size_t k = h % p->m;
@@ -71,20 +71,31 @@ static double forecast(const struct pred_ctl *p, size_t h)
 static void observe(struct pred_ctl *p, double y)
 {
 	size_t slot = p->n % p->m;
+	p->obs[slot] = y;
 	if (p->n == 0) {
 		p->level = y;
 		p->trend = 0;
+	} else if (p->n < p->m) { /* the first season: Holt's linear trend */
+		double prev = p->level;
+		p->level = HW_ALPHA * y + (1 - HW_ALPHA) * (p->level + p->trend);
+		p->trend = HW_BETA * (p->level - prev) + (1 - HW_BETA) * p->trend;
 	} else {
-		double s = p->n > p->m ? p->seas[slot] : 0, prev = p->level;
+		double s = p->seas[slot], prev = p->level;
 		p->level = HW_ALPHA * (y - s) + (1 - HW_ALPHA) * (p->level + p->trend);
 		p->trend = HW_BETA * (p->level - prev) + (1 - HW_BETA) * p->trend;
-		if (p->n >= p->m)
-			p->seas[slot] = HW_GAMMA * (y - p->level) + (1 - HW_GAMMA) * s;
-		else
-			p->seas[slot] = y - p->level; /* first season: initial seasonal terms */
+		p->seas[slot] = HW_GAMMA * (y - p->level) + (1 - HW_GAMMA) * s;
 	}
-	p->obs[slot] = y;
 	p->n++;
+	if (p->n == p->m) { /* a whole season seen: the textbook start, level its mean, no trend */
+		double mean = 0;
+		for (size_t i = 0; i < p->m; i++)
+			mean += p->obs[i];
+		mean /= (double)p->m;
+		for (size_t i = 0; i < p->m; i++)
+			p->seas[i] = p->obs[i] - mean;
+		p->level = mean;
+		p->trend = 0;
+	}
 }
 
 static sim_time pred_tick(void *state, const struct sc_series *series)

@@ -71,6 +71,23 @@ elif name == "hetero":
     served = {int(x) for x in reqs["replica"]}
     expect(served == {0, 1, 2, 3}, "every variant serves: %s" % served)
 
+elif name == "ca":
+    byid = {int(n["id"]): n for n in nodes}
+    expect(len(nodes) == 2, "%d nodes, expected 2" % len(nodes))
+    a, b = byid.get(0), byid.get(1)
+    if a is not None and b is not None:
+        expect(a["pool"] == b"cheap" and a["reason"] == b"boot-failure" and near(a["deleted_s"], 240),
+               "cheap node should be removed at max_node_provision_time (240 s): %s" % (a,))
+        # the cheap pool is backing off: the same scan turns to the dear pool
+        expect(b["pool"] == b"dear" and near(b["requested_s"], 240) and near(b["ready_s"], 360)
+               and near(b["gpus_ready_s"], 390), "dear node timing: %s" % (b,))
+        p = pods[0]
+        expect(near(p["scheduled_s"], 390), "pod scheduled when the GPUs are allocatable: %s" % p["scheduled_s"])
+        # unneeded from the first scan after the pod is gone, deleted 180 s later
+        first_scan = math.ceil(p["terminated_s"] / 10.0) * 10.0
+        expect(near(b["deleted_s"], first_scan + 180), "scale-down at %.1f, expected %.1f" % (b["deleted_s"], first_scan + 180))
+        expect(near(a["cost_usd"], 240 / 3600.0 * 5), "the failed node is billed until it is removed")
+
 for b in bad:
     print(b)
 sys.exit(1 if bad else 0)
