@@ -422,7 +422,8 @@ static size_t env_pods(void *ctx, size_t dep, struct sc_pod *out, size_t max)
 	for (size_t i = 0; i < clu_npods(r->cluster); i++) {
 		const struct clu_pod *p = clu_pod_at(r->cluster, i);
 		struct sc_pod x;
-		if ((size_t)p->dep != dep || p->state == CLU_POD_GONE)
+		/* warm replicas are held outside the scaled deployment */
+		if ((size_t)p->dep != dep || p->state == CLU_POD_GONE || p->held)
 			continue;
 		memset(&x, 0, sizeof(x));
 		x.id = (int32_t)i;
@@ -642,8 +643,13 @@ static int resolve(struct run *r, struct clu_setup *su)
 								&r->s->catalog)))
 				return -1;
 		}
-		if (s->node_autoscaler.type == SC_NODE_KARPENTER)
-			return unsupported(r, "the karpenter node autoscaler");
+		if (s->node_autoscaler.type == SC_NODE_KARPENTER) {
+			su->karpenter = true;
+			su->kp_batch_idle = s->node_autoscaler.batch_idle_duration;
+			su->kp_batch_max = s->node_autoscaler.batch_max_duration;
+			su->kp_consolidate_after = s->node_autoscaler.consolidate_after;
+			su->kp_consolidation = s->node_autoscaler.consolidation_policy;
+		}
 		if (s->node_autoscaler.type == SC_NODE_CA) {
 			su->ca_scan_interval = s->node_autoscaler.scan_interval;
 			su->ca_unneeded_time = s->node_autoscaler.scale_down_unneeded_time;

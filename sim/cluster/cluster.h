@@ -140,6 +140,7 @@ enum clu_pod_state {
 	CLU_POD_READY,    /* serving (its endpoint is in the router) */
 	CLU_POD_DRAINING, /* terminating: no new requests, in-flight ones finish or are aborted */
 	CLU_POD_CRASHED,  /* container crashed: restarting after the back-off */
+	CLU_POD_WARM,     /* a warm replica: started, loaded and probed, held out of the router */
 	CLU_POD_GONE
 };
 
@@ -172,6 +173,7 @@ struct clu_pod {
 	sim_time container_up;  /* container started (probes count from here) */
 	double weight;          /* capacity relative to the deployment's first variant */
 	bool counted_ready;
+	bool held; /* a warm replica (deployment warm_replicas): not serving until promoted */
 };
 
 struct clu_cluster;
@@ -209,6 +211,10 @@ struct clu_setup {
 	int ca_expander; /* 0 least-waste, 1 price, 2 priority, 3 random */
 	sim_time ca_max_provision_time, ca_initial_backoff, ca_max_backoff;
 	int64_t ca_max_nodes_total; /* 0: no limit */
+	/* a Karpenter-style provisioner instead */
+	bool karpenter;
+	sim_time kp_batch_idle, kp_batch_max, kp_consolidate_after;
+	int kp_consolidation; /* 0 WhenEmptyOrUnderutilized, 1 WhenEmpty */
 };
 
 struct clu_cluster *clu_new(struct sim *s, const struct clu_setup *setup, struct sim_err *err);

@@ -47,7 +47,7 @@ struct pool {
 	double price_per_hour;
 	int64_t nodes; /* not gone (warm ones excluded) */
 	/* cluster-autoscaler node-group backoff after a node failed to come up */
-	sim_time backoff_until, backoff;
+	sim_time backoff_until, backoff, backoff_failed;
 };
 
 struct clu_cluster {
@@ -67,6 +67,9 @@ struct clu_cluster {
 	struct sim_rng *rng_prov, *rng_fault;
 	sim_handle ca_ev;
 	sim_time last_scale_up;
+	/* karpenter: the open batch */
+	sim_time kp_batch_start, kp_last_new, kp_tick, kp_next_disrupt;
+	size_t kp_batch_n;
 	double busy_gpu_s; /* of replicas already freed */
 };
 
@@ -164,7 +167,7 @@ static void on_node_ready(struct sim *s, void *ctx, uint64_t arg)
 	}
 	n->state = CLU_NODE_GPU_PENDING;
 	n->ready = c->sim->now;
-	c->pools[n->pool].backoff = 0;
+	c->pools[n->pool].backoff_until = 0; /* a node came up: the group is no longer backed off */
 	n->ev = sim_schedule_in(c->sim, pc->gpu_ready_delay, on_node_gpus, c, (uint64_t)n->id);
 }
 
@@ -457,6 +460,10 @@ static void pod_advance(struct clu_cluster *c, struct clu_pod *p)
 			break;
 		}
 		case PH_ENDPOINT:
+			if (p->held) { /* a warm replica waits here, loaded, until it is needed */
+				p->state = CLU_POD_WARM;
+				return;
+			}
 			dt = st->endpoint_propagation;
 			break;
 		case PH_DONE:
@@ -668,12 +675,50 @@ static void evict_pods(struct clu_cluster *c, struct clu_node *n, const char *re
 
 /* ---- scaling a deployment ---- */
 
+/* Pods that serve or will: not draining, not held warm. */
 static int64_t live_pods(const struct dep *d)
 {
 	int64_t n = 0;
 	for (size_t i = 0; i < d->npods; i++)
-		n += d->pods[i]->state != CLU_POD_DRAINING;
+		n += d->pods[i]->state != CLU_POD_DRAINING && !d->pods[i]->held;
 	return n;
+}
+
+static int64_t held_pods(const struct dep *d)
+{
+	int64_t n = 0;
+	for (size_t i = 0; i < d->npods; i++)
+		n += d->pods[i]->held;
+	return n;
+}
+
+/* The held pod closest to serving: warm first, then the furthest along its startup. */
+static struct clu_pod *warm_pick(struct dep *d, bool closest)
+{
+	struct clu_pod *best = NULL;
+	int best_rank = 0;
+	for (size_t i = 0; i < d->npods; i++) {
+		struct clu_pod *p = d->pods[i];
+		int rank;
+		if (!p->held)
+			continue;
+		rank = p->state == CLU_POD_WARM ? 100 : p->state == CLU_POD_PENDING ? 0 : 1 + p->phase;
+		if (!best || (closest ? rank > best_rank : rank <= best_rank)) {
+			best = p;
+			best_rank = rank;
+		}
+	}
+	return best;
+}
+
+/* A warm replica joins the deployment: only its endpoint is left to publish. */
+static void pod_promote(struct clu_cluster *c, struct clu_pod *p)
+{
+	p->held = false;
+	if (p->state == CLU_POD_WARM) {
+		p->state = CLU_POD_STARTING;
+		pod_advance(c, p);
+	}
 }
 
 /* Which pod goes first: unscheduled, then not ready, then by the order. */
@@ -684,7 +729,7 @@ static struct clu_pod *victim(struct clu_cluster *c, struct dep *d)
 	for (size_t i = 0; i < d->npods; i++) {
 		struct clu_pod *p = d->pods[i];
 		int rank;
-		if (p->state == CLU_POD_DRAINING)
+		if (p->state == CLU_POD_DRAINING || p->held)
 			continue;
 		rank = p->state == CLU_POD_PENDING ? 3 : p->state != CLU_POD_READY ? 2 : 1;
 		if (rank > best_rank) {
@@ -715,14 +760,24 @@ static struct clu_pod *victim(struct clu_cluster *c, struct dep *d)
 static void ensure_pods(struct clu_cluster *c, size_t di)
 {
 	struct dep *d = &c->deps[di];
-	while (live_pods(d) < d->desired)
-		pod_new(c, di);
+	while (live_pods(d) < d->desired) {
+		struct clu_pod *w = warm_pick(d, true);
+		if (w)
+			pod_promote(c, w);
+		else
+			pod_new(c, di);
+	}
 	while (live_pods(d) > d->desired) {
 		struct clu_pod *p = victim(c, d);
 		if (!p)
 			break;
 		pod_drain(c, p, "scale-down", d->cfg->termination_grace_period);
 	}
+	/* the warm pool is refilled (or trimmed, least advanced first) */
+	while (held_pods(d) < d->cfg->warm_replicas)
+		pod_new(c, di)->held = true;
+	while (held_pods(d) > d->cfg->warm_replicas)
+		pod_gone(c, warm_pick(d, false), "scale-down");
 }
 
 void clu_set_replicas(struct clu_cluster *c, size_t dep, int64_t n)
@@ -801,7 +856,8 @@ static void on_ca_scan(struct sim *s, void *ctx, uint64_t arg);
 /* Nodes that did not come up within max_node_provision_time go, and their
  * pool backs off: no scale-up there for initial_node_group_backoff, doubling
  * on each failure up to max_node_group_backoff (cluster-autoscaler's
- * exponential backoff; it resets once a node of the pool comes up). */
+ * exponential backoff: lifted when a node of the pool comes up, the duration
+ * forgotten 3 h after the last failure). */
 static int64_t ca_nodes_total(const struct clu_cluster *c)
 {
 	int64_t n = 0;
@@ -819,6 +875,10 @@ static void ca_check_provisioning(struct clu_cluster *c)
 		    c->sim->now - n->requested < c->su.ca_max_provision_time)
 			continue;
 		pl = &c->pools[n->pool];
+		/* exponential, forgotten 3 h after the last failure */
+		if (pl->backoff_failed > 0 && c->sim->now - pl->backoff_failed > 3 * SIM_HOUR)
+			pl->backoff = 0;
+		pl->backoff_failed = c->sim->now;
 		pl->backoff = pl->backoff ? pl->backoff * 2 : c->su.ca_initial_backoff;
 		if (pl->backoff > c->su.ca_max_backoff)
 			pl->backoff = c->su.ca_max_backoff;
@@ -919,6 +979,211 @@ static void on_ca_scan(struct sim *s, void *ctx, uint64_t arg)
 	ca_scale_down(c);
 	if (s->now < c->su.end)
 		c->ca_ev = sim_schedule_in(s, c->su.ca_scan_interval, on_ca_scan, c, 0);
+}
+
+/* ---- a Karpenter-style provisioner ----
+ *
+ * Pending pods that upcoming nodes will not take open a batch; it closes
+ * once batch_idle_duration passes with no new pending pod, or after
+ * batch_max_duration. The batch is then bin-packed onto new nodes: each
+ * node from the pool (instance type) with the lowest price per pod it
+ * holds, filled before the next is opened. Consolidation: a node that has
+ * been empty (WhenEmpty), or whose pods all fit on the free GPUs of other
+ * nodes (WhenEmptyOrUnderutilized), for consolidate_after is cordoned, its
+ * pods drained (their replacements start on the other nodes) and deleted.
+ */
+
+static void on_kp_scan(struct sim *s, void *ctx, uint64_t arg);
+
+/* Pending pods that no upcoming node will take (their count; marks them in `need`). */
+static size_t kp_uncovered(struct clu_cluster *c, bool *need)
+{
+	int64_t *upcoming = xcalloc(c->npools + 1, sizeof(int64_t));
+	size_t n = 0;
+	for (size_t i = 0; i < c->nnodes; i++) {
+		const struct clu_node *x = c->nodes[i];
+		if (x->pool >= 0 && (x->state == CLU_NODE_PROVISIONING || x->state == CLU_NODE_GPU_PENDING))
+			upcoming[x->pool] += x->gpus - x->gpus_used;
+	}
+	for (size_t i = 0; i < c->npods; i++) {
+		const struct clu_pod *p = c->pods[i];
+		const struct dep *d = &c->deps[p->dep];
+		bool covered = false;
+		need[i] = false;
+		if (p->state != CLU_POD_PENDING)
+			continue;
+		for (size_t v = 0; v < d->nv && !covered; v++)
+			for (size_t k = 0; k < c->npools && !covered; k++)
+				if (pool_serves(c, k, d, v) && upcoming[k] >= d->v[v].gpus) {
+					upcoming[k] -= d->v[v].gpus;
+					covered = true;
+				}
+		if (!covered) {
+			need[i] = true;
+			n++;
+		}
+	}
+	free(upcoming);
+	return n;
+}
+
+static void kp_provision(struct clu_cluster *c, bool *need)
+{
+	for (;;) {
+		size_t best = SIZE_MAX;
+		double best_cost = INFINITY;
+		int64_t best_fit = 0;
+		for (size_t k = 0; k < c->npools; k++) {
+			const struct clu_pool_config *pc = c->pools[k].cfg;
+			int64_t free_gpus = pc->instance.gpus, fits = 0;
+			double cost;
+			if (c->pools[k].nodes >= pc->max_nodes)
+				continue;
+			/* how many of the batch one node of this type holds (first fit, oldest first) */
+			for (size_t i = 0; i < c->npods; i++) {
+				const struct dep *d = &c->deps[c->pods[i]->dep];
+				if (!need[i])
+					continue;
+				for (size_t v = 0; v < d->nv; v++)
+					if (pool_serves(c, k, d, v) && free_gpus >= d->v[v].gpus) {
+						free_gpus -= d->v[v].gpus;
+						fits++;
+						break;
+					}
+			}
+			if (!fits)
+				continue;
+			cost = c->pools[k].price_per_hour / (double)fits;
+			if (cost < best_cost || (cost == best_cost && c->pools[k].price_per_hour < c->pools[best].price_per_hour)) {
+				best_cost = cost;
+				best = k;
+				best_fit = fits;
+			}
+		}
+		if (best == SIZE_MAX)
+			return;
+		provision(c, best);
+		/* those pods are now covered */
+		{
+			int64_t free_gpus = c->pools[best].cfg->instance.gpus, taken = 0;
+			for (size_t i = 0; i < c->npods && taken < best_fit; i++) {
+				const struct dep *d = &c->deps[c->pods[i]->dep];
+				if (!need[i])
+					continue;
+				for (size_t v = 0; v < d->nv; v++)
+					if (pool_serves(c, best, d, v) && free_gpus >= d->v[v].gpus) {
+						free_gpus -= d->v[v].gpus;
+						need[i] = false;
+						taken++;
+						break;
+					}
+			}
+		}
+	}
+}
+
+static void on_consolidated(struct sim *s, void *ctx, uint64_t arg)
+{
+	struct clu_cluster *c = ctx;
+	(void)s;
+	node_gone(c, c->nodes[arg], "consolidation");
+}
+
+/* Could every pod of n run on the free GPUs of the other ready nodes? */
+static bool kp_fits_elsewhere(struct clu_cluster *c, const struct clu_node *n)
+{
+	int64_t *free_gpus = xcalloc(c->nnodes + 1, sizeof(int64_t));
+	bool ok = true;
+	for (size_t i = 0; i < c->nnodes; i++)
+		free_gpus[i] = c->nodes[i]->state == CLU_NODE_READY && c->nodes[i] != n
+				       ? c->nodes[i]->gpus - c->nodes[i]->gpus_used
+				       : 0;
+	for (size_t i = 0; i < c->npods && ok; i++) {
+		const struct clu_pod *p = c->pods[i];
+		const struct dep *d = &c->deps[p->dep];
+		bool placed = false;
+		if (p->node != n || p->state == CLU_POD_GONE || p->state == CLU_POD_DRAINING)
+			continue;
+		for (size_t j = 0; j < c->nnodes && !placed; j++) {
+			const struct clu_node *m = c->nodes[j];
+			if (m->pool >= 0 && free_gpus[j] >= d->v[p->variant].gpus &&
+			    pool_serves(c, (size_t)m->pool, d, (size_t)p->variant)) {
+				free_gpus[j] -= d->v[p->variant].gpus;
+				placed = true;
+			}
+		}
+		ok = placed;
+	}
+	free(free_gpus);
+	return ok;
+}
+
+static void kp_consolidate(struct clu_cluster *c)
+{
+	for (size_t i = 0; i < c->nnodes; i++) {
+		struct clu_node *n = c->nodes[i];
+		bool candidate;
+		if (n->pool < 0 || n->state != CLU_NODE_READY ||
+		    c->pools[n->pool].nodes <= c->pools[n->pool].cfg->min_nodes) {
+			if (n->state != CLU_NODE_READY)
+				n->unneeded_since = -1;
+			continue;
+		}
+		candidate = n->pods == 0 || (c->su.kp_consolidation == 0 && kp_fits_elsewhere(c, n));
+		if (!candidate) {
+			n->unneeded_since = -1;
+			continue;
+		}
+		if (n->unneeded_since < 0)
+			n->unneeded_since = c->sim->now;
+		if (c->sim->now - n->unneeded_since < c->su.kp_consolidate_after)
+			continue;
+		if (n->pods == 0) {
+			node_gone(c, n, "consolidation");
+			continue;
+		}
+		/* cordon, drain (replacements start elsewhere), delete when the pods are gone */
+		{
+			sim_time grace = 0;
+			for (size_t j = 0; j < c->npods; j++)
+				if (c->pods[j]->node == n && c->pods[j]->state != CLU_POD_GONE &&
+				    c->deps[c->pods[j]->dep].cfg->termination_grace_period > grace)
+					grace = c->deps[c->pods[j]->dep].cfg->termination_grace_period;
+			n->state = CLU_NODE_CORDONED;
+			evict_pods(c, n, "consolidation");
+			sim_schedule_in(c->sim, grace, on_consolidated, c, (uint64_t)n->id);
+		}
+		return; /* one disruption per scan, as Karpenter does one command at a time */
+	}
+}
+
+static void on_kp_scan(struct sim *s, void *ctx, uint64_t arg)
+{
+	struct clu_cluster *c = ctx;
+	bool *need = xcalloc(c->npods + 1, sizeof(bool));
+	size_t n = kp_uncovered(c, need);
+	(void)arg;
+	if (n > 0) {
+		if (c->kp_batch_start < 0) {
+			c->kp_batch_start = c->kp_last_new = s->now;
+			c->kp_batch_n = n;
+		} else if (n > c->kp_batch_n) {
+			c->kp_last_new = s->now;
+			c->kp_batch_n = n;
+		}
+		if (s->now - c->kp_last_new >= c->su.kp_batch_idle || s->now - c->kp_batch_start >= c->su.kp_batch_max) {
+			kp_provision(c, need);
+			c->kp_batch_start = -1;
+		}
+	} else
+		c->kp_batch_start = -1;
+	free(need);
+	if (s->now >= c->kp_next_disrupt) { /* the disruption controller's own 10 s loop */
+		kp_consolidate(c);
+		c->kp_next_disrupt = s->now + 10 * SIM_SEC;
+	}
+	if (s->now < c->su.end)
+		sim_schedule_in(s, c->kp_tick, on_kp_scan, c, 0);
 }
 
 /* ---- setup ---- */
@@ -1042,10 +1307,16 @@ struct clu_cluster *clu_new(struct sim *s, const struct clu_setup *su, struct si
 		n->pods++;
 		n->images |= UINT64_C(1) << (p->dep % 64);
 		n->weights |= UINT64_C(1) << (p->dep % 64);
-		p->scheduled = p->pulled = p->weights_ready = p->loaded = p->ready = p->endpoint = 0;
+		p->scheduled = p->pulled = p->weights_ready = p->loaded = p->ready = 0;
 		p->container_up = p->warm_done = 0;
-		p->phase = PH_DONE;
 		p->state = CLU_POD_STARTING;
+		if (p->held) { /* a warm replica at t=0: loaded, waiting */
+			p->phase = PH_ENDPOINT;
+			pod_advance(c, p);
+			continue;
+		}
+		p->endpoint = 0;
+		p->phase = PH_DONE;
 		pod_advance(c, p); /* PH_DONE: replica up, endpoint published */
 	}
 	schedule_pending(c);
@@ -1060,6 +1331,12 @@ struct clu_cluster *clu_new(struct sim *s, const struct clu_setup *su, struct si
 	}
 	if (su->cluster && su->ca_scan_interval > 0)
 		c->ca_ev = sim_schedule(s, 0, on_ca_scan, c, 0);
+	c->kp_batch_start = -1;
+	if (su->cluster && su->karpenter) {
+		/* look as often as the idle window needs, at least once a second */
+		c->kp_tick = su->kp_batch_idle > 0 && su->kp_batch_idle < SIM_SEC ? su->kp_batch_idle : SIM_SEC;
+		sim_schedule(s, 0, on_kp_scan, c, 0);
+	}
 	return c;
 fail:
 	clu_free(c);
@@ -1179,6 +1456,6 @@ const char *clu_node_state_name(int s)
 
 const char *clu_pod_state_name(int s)
 {
-	static const char *const n[] = {"pending", "starting", "ready", "draining", "crashed", "gone"};
+	static const char *const n[] = {"pending", "starting", "ready", "draining", "crashed", "warm", "gone"};
 	return s >= 0 && s <= CLU_POD_GONE ? n[s] : "?";
 }

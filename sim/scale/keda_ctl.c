@@ -103,7 +103,7 @@ static sim_time keda_tick(void *state, const struct sc_series *series)
 			sim_time cool = (k->ever_active ? s->cooldownPeriod : (s->initialCooldownPeriod > s->cooldownPeriod
 									       ? s->initialCooldownPeriod
 									       : s->cooldownPeriod)) * SIM_SEC;
-			if (now - since >= cool) {
+			if (now - since > cool) { /* lastActiveTime + cooldownPeriod < now */
 				e->set_replicas(e->ctx, k->dep, floor_);
 				e->decision(e->ctx, k->dep, "keda", v, cur, floor_, floor_,
 					    floor_ ? "idle after cooldownPeriod" : "scaled to zero after cooldownPeriod");

@@ -4,8 +4,9 @@
  * the panic window, turns each into pods at target x target_utilization
  * per pod, bounds them by max_scale_up/down_rate times the ready pods, and
  * enters panic when the panic demand reaches panic_threshold x ready pods.
- * In panic it never scales down; it leaves once a whole stable window has
- * passed without the threshold being reached. scale_down_delay holds the
+ * In panic it takes the larger of the two and never goes below what it has
+ * asked for; it leaves once more than a stable window has passed since the
+ * threshold was last reached. scale_down_delay holds the
  * maximum over that delay. Scale to zero waits scale_to_zero_grace_period
  * after the demand fell to zero; while at zero the router (the activator)
  * buffers requests, and its queue counts as demand, read at once.
@@ -87,6 +88,8 @@ static sim_time kpa_tick(void *state, const struct sc_series *series)
 	dppc = (int32_t)ceil(panic / target);
 	max_up = (int32_t)ceil(c->max_scale_up_rate * rp);
 	max_down = c->max_scale_down_rate > 0 ? (int32_t)floor(rp / c->max_scale_down_rate) : 0;
+	/* the threshold compares the unclamped panic recommendation */
+	over = ceil(panic / target) / rp >= c->panic_threshold_percentage / 100.0;
 	if (dspc > max_up)
 		dspc = max_up;
 	if (dspc < max_down)
@@ -95,21 +98,19 @@ static sim_time kpa_tick(void *state, const struct sc_series *series)
 		dppc = max_up;
 	if (dppc < max_down)
 		dppc = max_down;
-	/* panic when the panic window's demand reaches the threshold share of the ready pods' capacity */
-	over = (double)dppc / rp >= c->panic_threshold_percentage / 100.0;
 	if (over)
 		k->panic_since = now; /* entering, or extending */
-	else if (k->panic_since >= 0 && now >= k->panic_since + c->stable_window) {
-		k->panic_since = -1;
+	else if (k->panic_since >= 0 && now > k->panic_since + c->stable_window) {
+		k->panic_since = -1; /* the surge has reached the stable window */
 		k->max_panic_pods = 0;
 	}
 	desired = dspc;
 	if (k->panic_since >= 0) {
-		if (dppc > k->max_panic_pods)
-			k->max_panic_pods = dppc;
-		/* never scale down in panic */
-		if (k->max_panic_pods < ready)
-			k->max_panic_pods = ready;
+		/* the larger of the two, and never below what panic already asked for */
+		if (dppc > desired)
+			desired = dppc;
+		if (desired > k->max_panic_pods)
+			k->max_panic_pods = desired;
 		desired = k->max_panic_pods;
 		reason = "panic";
 	}

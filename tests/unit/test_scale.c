@@ -247,9 +247,9 @@ static void kpa_panic_entry_and_exit(void **state)
 	assert_int_equal(f.max_seen, 10);
 	/* Panic lasts a stable window after the panic demand last reached 200 % of the
 	 * ready pods: 100 in flight over 5 ready pods at 128 s (those asked at 122 s are
-	 * ready at 127 s), not over 9 at 130 s; so it ends at the first tick >= 188 s,
-	 * though the burst goes on until 180 s. */
-	assert_int_equal(f.panic_out, 188 * SIM_SEC);
+	 * ready at 127 s), not over 9 at 130 s; so it ends at the first tick after
+	 * 128 + 60 s, though the burst goes on until 180 s. */
+	assert_int_equal(f.panic_out, 190 * SIM_SEC);
 	/* no scale-down in panic */
 	assert_true(f.first_down >= f.panic_out);
 	/* the stable window still remembers the burst until 240 s; then back to one pod */
@@ -323,12 +323,13 @@ static void keda_activation_and_cooldown(void **state)
 	/* the driven HPA: External AverageValue 10 over a value of 30 -> 3 pods */
 	assert_int_equal(f.desired, 3);
 	assert_int_equal(f.downs, 0);
-	/* the last active poll is at 400 s (it sees the 395 s scrape); cooldown 120 s */
-	sim_run(&f.sim, 515 * SIM_SEC);
+	/* the last active poll is at 400 s (it sees the 395 s scrape); cooldown 120 s:
+	 * zero at the first poll after 520 s */
+	sim_run(&f.sim, 525 * SIM_SEC);
 	assert_int_equal(f.desired, 3);
 	sim_run(&f.sim, 700 * SIM_SEC);
 	assert_int_equal(f.desired, 0);
-	assert_int_equal(f.first_down, 520 * SIM_SEC);
+	assert_int_equal(f.first_down, 530 * SIM_SEC);
 	sc_runtime_free(rt);
 	sim_release(&f.sim);
 	cfg_doc_release(&doc);

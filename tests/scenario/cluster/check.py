@@ -88,6 +88,34 @@ elif name == "ca":
         expect(near(b["deleted_s"], first_scan + 180), "scale-down at %.1f, expected %.1f" % (b["deleted_s"], first_scan + 180))
         expect(near(a["cost_usd"], 240 / 3600.0 * 5), "the failed node is billed until it is removed")
 
+elif name == "karpenter":
+    # one batch at 61 s (the pods went pending at 60 s, one idle second): three small nodes
+    expect([n["pool"] for n in nodes] == [b"small"] * 3, "pools %s: expected three small nodes" % [n["pool"] for n in nodes])
+    expect(all(near(n["requested_s"], 61) for n in nodes), "requested at %s, expected 61 s" % [n["requested_s"] for n in nodes])
+    gone = [n for n in nodes if n["state"] == b"gone"]
+    expect(len(gone) == 2 and all(n["reason"] == b"consolidation" and near(n["deleted_s"], 630) for n in gone),
+           "two empty nodes consolidated 30 s after the 600 s scale-down: %s" % gone)
+elif name == "karpenter-move":
+    a, b = nodes[0], nodes[1]
+    expect(len(nodes) == 2 and b["state"] == b"ready", "two nodes, the second stays")
+    expect(a["reason"] == b"consolidation" and near(a["deleted_s"], 660), "node a consolidated at 630 s, deleted after the 30 s grace: %s" % (a,))
+    moved = [p for p in pods if p["reason"] == b"consolidation"]
+    expect(len(moved) == 1 and moved[0]["deployment"] == 0 and near(moved[0]["terminated_s"], 631), "d1's pod drained: %s" % moved)
+    repl = [p for p in pods if near(p["created_s"], 630)]
+    expect(len(repl) == 1 and repl[0]["node"] == 1 and repl[0]["deployment"] == 0, "its replacement starts on node b: %s" % repl)
+
+elif name == "warm":
+    p0, p1, p2 = pods[0], pods[1], pods[2]
+    expect(len(pods) == 3, "%d pods, expected 3" % len(pods))
+    expect(near(p1["ready_s"], 0) and near(p1["endpoint_s"], 302), "the warm pod serves 2 s after the 300 s scale-up: %s" % (p1,))
+    expect(near(p2["created_s"], 300) and p2["state"] == b"warm" and math.isnan(p2["endpoint_s"]),
+           "a new warm pod refills the pool and stays out of the router: %s" % (p2,))
+    # its startup: pull 10 s, container, weights 16.06 GB at 1 GB/s, load, warm-up, probe
+    expect(p2["ready_s"] > p2["loaded_s"] > p2["weights_ready_s"] > p2["image_pulled_s"] > p2["scheduled_s"], "phases in order")
+    early = reqs[reqs["arrival_s"] < 300]
+    expect((early["replica"] == 0).all(), "before 300 s only the serving pod gets requests")
+    expect(set(int(x) for x in reqs["replica"]) == {0, 1}, "the warm pod never serves: %s" % set(reqs["replica"]))
+
 for b in bad:
     print(b)
 sys.exit(1 if bad else 0)
