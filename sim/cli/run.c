@@ -468,6 +468,8 @@ static void env_scrape(void *ctx, size_t dep, struct sc_scrape *x)
 	x->npods = n;
 	x->pod_ids = xcalloc(n + 1, sizeof(int32_t));
 	x->values = xcalloc(n * SC_M_POD_METRICS + 1, sizeof(double));
+	if (x->want_hist)
+		x->hist = xcalloc((size_t)SC_HISTS * SC_HIST_BUCKETS * n + 1, sizeof(double));
 	n = 0;
 	for (size_t i = 0; i < np; i++) {
 		const struct clu_pod *p = clu_pod_at(r->cluster, i);
@@ -506,6 +508,14 @@ static void env_scrape(void *ctx, size_t dep, struct sc_scrape *x)
 		V(SC_M_CPU) = 0.5 + 3.0 * util;
 		V(SC_M_MEMORY) = 16.0 * 1073741824.0 + 2097152.0 * (double)(st.num_requests_running + st.num_requests_waiting);
 		V(SC_M_CONCURRENCY) = (double)(st.num_requests_running + st.num_requests_waiting + st.num_requests_swapped);
+		for (int h = 0; h < SC_HISTS; h++) {
+			double cum = 0;
+			V(SC_M_TTFT + h) = (double)st.hist[h].count;
+			for (int b = 0; x->hist && b < SC_HIST_BUCKETS; b++) { /* cumulative, as Prometheus exposes them */
+				cum += b < SRV_HIST_MAX ? (double)st.hist[h].counts[b] : 0;
+				x->hist[((size_t)h * SC_HIST_BUCKETS + (size_t)b) * x->npods + n] = cum;
+			}
+		}
 #undef V
 		n++;
 	}

@@ -205,13 +205,13 @@ static int metric_check(struct cfg_ctx *c, const struct cfg_node *n, void *obj)
 			return cfg_error(c, cfg_map_get(cfg_map_get(n, member[m->type]), "name"),
 					 "servesim models the resources cpu and memory, not '%s'", r);
 	} else {
-		const char *name = src[m->type]->metric.name;
-		int id = name ? sc_metric_id(name) : -1;
+		struct hpa_source *sm = (struct hpa_source *)src[m->type]; /* the parsed query is kept */
+		const char *name = sm->metric.name;
 		const struct cfg_node *at = cfg_map_get(cfg_map_get(cfg_map_get(n, member[m->type]), "metric"), "name");
-		if (id < 0)
-			return cfg_error(c, at ? at : n, "metric '%s' is not in servesim's catalog (docs/autoscalers.md lists it)",
-					 name ? name : "");
-		if (m->type == HPA_METRIC_PODS && id >= SC_M_POD_METRICS)
+		char msg[256];
+		if (sc_query_parse(name ? name : "", &sm->metric.q, msg, sizeof(msg)))
+			return cfg_error(c, at ? at : n, "%s", msg);
+		if (m->type == HPA_METRIC_PODS && sm->metric.q.metric >= SC_M_POD_METRICS)
 			return cfg_error(c, at, "'%s' is a deployment-level series: use an Object or External metric", name);
 	}
 	return 0;
@@ -499,8 +499,11 @@ static int trigger_check(struct cfg_ctx *c, const struct cfg_node *n, void *obj)
 		q = cfg_map_get(md, "metricName");
 	if (cfg_is_null(q) || q->kind != CFG_SCALAR)
 		return cfg_error(c, md, "trigger metadata needs 'query' (a catalog metric, e.g. sum(vllm:num_requests_waiting))");
-	if ((t->metric = sc_metric_id(q->str)) < 0)
-		return cfg_error(c, q, "metric '%s' is not in servesim's catalog (docs/autoscalers.md lists it)", q->str);
+	{
+		char msg[256];
+		if (sc_query_parse(q->str, &t->q, msg, sizeof(msg)))
+			return cfg_error(c, q, "%s", msg);
+	}
 	if (t->metricType == HPA_TARGET_UTILIZATION)
 		return cfg_error_at_key(c, n, "metricType", "servesim's triggers take Value or AverageValue");
 	if (trigger_value(c, md, "threshold", true, &t->threshold_m) ||
@@ -561,9 +564,14 @@ static const struct cfg_field predictive_fields[] = {
 
 static int predictive_check(struct cfg_ctx *c, const struct cfg_node *n, void *obj)
 {
-	const struct sc_autoscaler_config *a = obj;
+	struct sc_autoscaler_config *a = obj;
+	char msg[256];
 	if (a->predictive.min_replicas > a->predictive.max_replicas)
 		return cfg_error_at_key(c, n, "min_replicas", "must not exceed max_replicas");
+	if (sc_query_parse(a->predictive.metric, &a->predictive.q, msg, sizeof(msg))) {
+		const struct cfg_node *m = cfg_map_get(n, "metric");
+		return cfg_error(c, m ? m : n, "%s", msg);
+	}
 	return 0;
 }
 

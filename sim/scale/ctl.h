@@ -18,6 +18,7 @@ int32_t sc_hpa_reconcile(void *state, const struct sc_series *series, int32_t mi
 			 const char **reason);
 void sc_hpa_destroy(void *state);
 /* KEDA: replaces the HPA's metrics by External ones on the triggers. */
-void sc_hpa_set_external(void *state, size_t n, const int *metric, const int64_t *target_m, const bool *average);
+void sc_hpa_set_external(void *state, size_t n, const struct sc_query *metric, const int64_t *target_m,
+			 const bool *average);
 
 #endif

@@ -17,6 +17,7 @@
 
 struct hpa_ctl_metric {
 	int src, metric; /* enum hpa_src, enum sc_metric */
+	struct sc_query q;
 	struct hpa_metric m;
 	int64_t *vals;
 	bool *has;
@@ -76,16 +77,6 @@ void sc_hpa_behavior_rt(const struct hpa_behavior *b, struct hpa_behavior_rt *ou
 	rules_rt(&b->scaleDown, b->has_scaleDown, false, &out->down);
 }
 
-static int metric_of(const char *name, const char *where, size_t i, struct sim_err *err)
-{
-	int id = sc_metric_id(name);
-	if (id < 0)
-		sim_err_set(err, SIM_EINPUT,
-			    "%s.metrics[%zu]: metric '%s' is not in servesim's catalog (see docs/autoscalers.md)",
-			    where, i, name);
-	return id;
-}
-
 /* Prepares one metric spec; -1 with err set when servesim has no such series. */
 static int setup_metric(const struct hpa_metric_spec *ms, size_t i, const char *where, struct hpa_ctl_metric *x,
 			struct sim_err *err)
@@ -109,21 +100,21 @@ static int setup_metric(const struct hpa_metric_spec *ms, size_t i, const char *
 	case HPA_METRIC_PODS:
 		s = &ms->pods;
 		x->src = HPA_SRC_PODS;
-		if ((x->metric = metric_of(s->metric.name, where, i, err)) < 0)
-			return -1;
 		break;
 	case HPA_METRIC_OBJECT:
 		s = &ms->object;
 		x->src = HPA_SRC_OBJECT;
-		if ((x->metric = metric_of(s->metric.name, where, i, err)) < 0)
-			return -1;
 		break;
 	default:
 		s = &ms->external;
 		x->src = HPA_SRC_EXTERNAL;
-		if ((x->metric = metric_of(s->metric.name, where, i, err)) < 0)
-			return -1;
 		break;
+	}
+	if (x->src == HPA_SRC_RESOURCE || x->src == HPA_SRC_CONTAINER_RESOURCE)
+		x->q = (struct sc_query){x->metric, SC_FN_NONE, SC_AGG_SUM, 0, 0};
+	else {
+		x->q = s->metric.q; /* parsed and checked at validation */
+		x->metric = x->q.metric;
 	}
 	if ((x->src == HPA_SRC_PODS || x->src == HPA_SRC_RESOURCE || x->src == HPA_SRC_CONTAINER_RESOURCE) &&
 	    x->metric >= SC_M_POD_METRICS)
@@ -169,7 +160,8 @@ void *sc_hpa_create_with(const struct sc_autoscaler_config *cfg, const struct hp
 	return h;
 }
 
-void sc_hpa_set_external(void *state, size_t n, const int *metric, const int64_t *target_m, const bool *average)
+void sc_hpa_set_external(void *state, size_t n, const struct sc_query *metric, const int64_t *target_m,
+			 const bool *average)
 {
 	struct hpa_ctl *h = state;
 	free(h->ms);
@@ -177,7 +169,8 @@ void sc_hpa_set_external(void *state, size_t n, const int *metric, const int64_t
 	h->ms = xcalloc(n + 1, sizeof(*h->ms));
 	for (size_t i = 0; i < n; i++) {
 		h->ms[i].src = HPA_SRC_EXTERNAL;
-		h->ms[i].metric = metric[i];
+		h->ms[i].metric = metric[i].metric;
+		h->ms[i].q = metric[i];
 		h->ms[i].m.src = HPA_SRC_EXTERNAL;
 		h->ms[i].m.ttype = average[i] ? HPA_T_AVERAGE_VALUE : HPA_T_VALUE;
 		h->ms[i].m.target_m = target_m[i];
@@ -220,7 +213,6 @@ double sc_hpa_observe(void *state, const struct sc_series *series, size_t *npods
 {
 	struct hpa_ctl *h = state;
 	sim_time now = h->env->sim->now, at = now - h->cfg->metrics_pipeline.lag;
-	sim_time window = h->cfg->metrics_pipeline.scrape_interval * 4; /* rate(x[4 scrapes]) */
 	size_t n = list_pods(h);
 	double input = NAN;
 	const struct sc_scrape *last = sc_series_at(series, at);
@@ -238,7 +230,7 @@ double sc_hpa_observe(void *state, const struct sc_series *series, size_t *npods
 			double sum = 0;
 			size_t cnt = 0;
 			for (size_t i = 0; i < n; i++) {
-				double v = sc_pod_value(series, at, window, x->metric, h->pods[i].id, &x->has[i]);
+				double v = sc_query_pod(series, at, &x->q, h->pods[i].id, &x->has[i]);
 				x->vals[i] = milli(v);
 				if (x->has[i]) {
 					sum += v;
@@ -256,7 +248,7 @@ double sc_hpa_observe(void *state, const struct sc_series *series, size_t *npods
 			if (k == 0 && cnt)
 				input = sum / (double)cnt;
 		} else {
-			double v = sc_total(series, at, window, x->metric, &has);
+			double v = sc_query_total(series, at, &x->q, &has);
 			x->m.fetch_error = !has;
 			x->m.value_m = x->ext = milli(v);
 			x->m.values_m = &x->ext;

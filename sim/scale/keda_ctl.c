@@ -28,7 +28,7 @@ static void *keda_create(const struct sc_autoscaler_config *cfg, const struct sc
 	struct hpa_spec none;
 	const struct keda_spec *s = &cfg->keda;
 	const struct keda_hpa_config *hc = &s->advanced.horizontalPodAutoscalerConfig;
-	int metric[16];
+	struct sc_query metric[16];
 	int64_t target[16];
 	bool avg[16];
 	size_t n = s->triggers.n < 16 ? s->triggers.n : 16;
@@ -46,7 +46,7 @@ static void *keda_create(const struct sc_autoscaler_config *cfg, const struct sc
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct keda_trigger *t = CFG_LIST_AT(s->triggers, struct keda_trigger, i);
-		metric[i] = t->metric;
+		metric[i] = t->q;
 		target[i] = t->threshold_m;
 		avg[i] = t->metricType != HPA_TARGET_VALUE;
 	}
@@ -61,13 +61,12 @@ static bool poll(struct keda_ctl *k, const struct sc_series *series, double *val
 {
 	const struct keda_spec *s = &k->cfg->keda;
 	sim_time at = k->env->sim->now - k->cfg->metrics_pipeline.lag;
-	sim_time window = k->cfg->metrics_pipeline.scrape_interval * 4;
 	bool active = false;
 	*value = 0;
 	for (size_t i = 0; i < s->triggers.n; i++) {
 		const struct keda_trigger *t = CFG_LIST_AT(s->triggers, struct keda_trigger, i);
 		bool has;
-		double v = sc_total(series, at, window, t->metric, &has);
+		double v = sc_query_total(series, at, &t->q, &has);
 		if (i == 0)
 			*value = v;
 		/* IsActive: value > activationThreshold */

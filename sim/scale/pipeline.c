@@ -15,34 +15,27 @@ const char *const sc_metric_names[SC_M_METRICS] = {
 	"vllm:kv_cache_usage_perc", "vllm:prompt_tokens_total", "vllm:generation_tokens_total",
 	"vllm:request_success_total", "DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_PROF_SM_ACTIVE",
 	"DCGM_FI_DEV_POWER_USAGE", "cpu", "memory", "servesim:concurrency",
+	"vllm:time_to_first_token_seconds", "vllm:time_per_output_token_seconds",
+	"vllm:e2e_request_latency_seconds", "vllm:request_queue_time_seconds",
 	"servesim:router_queue_length", "servesim:router_arrival_rate", "servesim:router_requests_total"};
 
 int sc_metric_id(const char *name)
 {
-	char buf[160];
-	const char *p = name;
-	size_t l;
-	/* sum(x), avg(x) and the like name the same series */
-	if (strchr(name, '(')) {
-		const char *a = strrchr(name, '('), *b = strchr(name, ')');
-		if (b && b > a) {
-			l = (size_t)(b - a - 1);
-			if (l >= sizeof(buf))
-				return -1;
-			memcpy(buf, a + 1, l);
-			buf[l] = '\0';
-			p = buf;
-		}
-	}
 	for (int i = 0; i < SC_M_METRICS; i++)
-		if (!strcmp(sc_metric_names[i], p))
+		if (!strcmp(sc_metric_names[i], name))
 			return i;
 	return -1;
 }
 
 bool sc_metric_is_counter(int id)
 {
-	return id == SC_M_PROMPT_TOTAL || id == SC_M_GEN_TOTAL || id == SC_M_SUCCESS_TOTAL || id == SC_M_ROUTER_TOTAL;
+	return id == SC_M_PROMPT_TOTAL || id == SC_M_GEN_TOTAL || id == SC_M_SUCCESS_TOTAL || id == SC_M_ROUTER_TOTAL ||
+	       sc_metric_is_hist(id);
+}
+
+bool sc_metric_is_hist(int id)
+{
+	return id >= SC_M_TTFT && id <= SC_M_QUEUE_TIME;
 }
 
 const struct sc_scrape *sc_series_at(const struct sc_series *s, sim_time at)
@@ -164,6 +157,7 @@ struct sc_dep_rt {
 	void *state;
 	struct sc_series series;
 	struct sc_pipeline pl;
+	bool want_hist;
 };
 
 struct sc_runtime {
@@ -178,6 +172,7 @@ static void series_push(struct sc_series *s, const struct sc_scrape *x)
 		struct sc_scrape *old = &s->buf[s->head];
 		free(old->pod_ids);
 		free(old->values);
+		free(old->hist);
 		s->buf[s->head] = *x;
 		s->head = (s->head + 1) % s->cap;
 		return;
@@ -192,6 +187,7 @@ static void on_scrape(struct sim *sim, void *ctx, uint64_t arg)
 	struct sc_scrape x;
 	(void)arg;
 	memset(&x, 0, sizeof(x));
+	x.want_hist = d->want_hist;
 	d->rt->env.scrape(d->rt->env.ctx, d->dep, &x);
 	x.t = sim->now;
 	series_push(&d->series, &x);
@@ -227,8 +223,9 @@ struct sc_runtime *sc_runtime_new(const struct sc_env *env, const struct sc_auto
 		d->ops = sc_autoscalers[cfgs[i].type];
 		if (!d->ops)
 			continue;
+		d->want_hist = sc_config_wants_hist(&cfgs[i]);
 		/* enough history for the lag and the longest window (the predictive policy keeps its own) */
-		d->series.cap = (size_t)((pl->lag + 2 * SIM_MIN +
+		d->series.cap = (size_t)((pl->lag + 2 * SIM_MIN + sc_config_max_window(&cfgs[i]) +
 					  (cfgs[i].type == SC_KPA ? cfgs[i].kpa.stable_window : 4 * pl->scrape_interval)) /
 					 pl->scrape_interval) + 8;
 		d->series.buf = xcalloc(d->series.cap, sizeof(*d->series.buf));
@@ -254,6 +251,7 @@ void sc_runtime_free(struct sc_runtime *rt)
 		for (size_t k = 0; k < d->series.n; k++) {
 			free(d->series.buf[(d->series.head + k) % d->series.cap].pod_ids);
 			free(d->series.buf[(d->series.head + k) % d->series.cap].values);
+			free(d->series.buf[(d->series.head + k) % d->series.cap].hist);
 		}
 		free(d->series.buf);
 	}

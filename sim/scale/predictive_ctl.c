@@ -23,7 +23,6 @@ struct pred_ctl {
 	const struct sc_autoscaler_config *cfg;
 	const struct sc_env *env;
 	size_t dep;
-	int metric;
 	size_t m;        /* slots per season */
 	double *obs;     /* last season of observations, by slot */
 	double *seas;    /* Holt-Winters seasonal terms, by slot */
@@ -35,17 +34,11 @@ static void *pred_create(const struct sc_autoscaler_config *cfg, const struct sc
 			 struct sim_err *err)
 {
 	struct pred_ctl *p;
-	int metric = sc_metric_id(cfg->predictive.metric);
-	if (metric < 0) {
-		sim_err_set(err, SIM_EINPUT, "deployments[%zu].autoscaler.metric: '%s' is not in servesim's catalog",
-			    dep, cfg->predictive.metric);
-		return NULL;
-	}
+	(void)err; /* the metric was checked at validation */
 	p = xcalloc(1, sizeof(*p));
 	p->cfg = cfg;
 	p->env = env;
 	p->dep = dep;
-	p->metric = metric;
 	p->m = (size_t)(cfg->predictive.season / cfg->predictive.sync_period);
 	if (p->m < 2)
 		p->m = 2;
@@ -106,7 +99,7 @@ static sim_time pred_tick(void *state, const struct sc_series *series)
 	sim_time now = e->sim->now, at = now - p->cfg->metrics_pipeline.lag;
 	sim_time horizon = c->horizon > 0 ? c->horizon : e->startup(e->ctx, p->dep);
 	bool has;
-	double y = sc_total(series, at, c->sync_period, p->metric, &has), f, need;
+	double y = sc_query_total(series, at, &c->q, &has), f, need;
 	int32_t cur = e->replicas(e->ctx, p->dep), to;
 	size_t h;
 	if (!has)

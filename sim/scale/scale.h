@@ -18,6 +18,25 @@
 
 enum sc_kind { SC_NONE, SC_HPA, SC_KPA, SC_KEDA, SC_PREDICTIVE };
 
+/*
+ * A query: the PromQL subset a scaling rule needs. NAME (a gauge as it is,
+ * a counter as its rate over four scrapes), rate(NAME[W]),
+ * avg_over_time(NAME[W]), max_over_time(NAME[W]) and
+ * histogram_quantile(Q, NAME[W]) (or the long form with
+ * sum(rate(NAME_bucket[W])) by (le)), optionally inside sum(...), avg(...)
+ * or max(...), which says how the pods are combined for a deployment-level
+ * value (sum by default).
+ */
+enum sc_fn { SC_FN_NONE, SC_FN_RATE, SC_FN_AVG, SC_FN_MAX, SC_FN_QUANTILE };
+enum sc_agg { SC_AGG_SUM, SC_AGG_AVG, SC_AGG_MAX };
+struct sc_query {
+	int metric, fn, agg;
+	sim_time window; /* 0: four scrapes */
+	double q;
+};
+/* 0, or -1 with a message saying what is wrong. */
+
+
 struct sc_pipeline {
 	sim_time scrape_interval;
 	sim_time lag; /* adapter / metrics-server delay after a scrape */
@@ -43,6 +62,7 @@ struct hpa_target {
 struct hpa_metric_id {
 	const char *name;
 	const struct cfg_node *selector;
+	struct sc_query q; /* name, parsed */
 };
 
 struct hpa_object_ref {
@@ -119,7 +139,7 @@ struct keda_trigger {
 	const struct cfg_node *metadata;
 	bool useCachedMetrics;
 	/* from the metadata */
-	int metric; /* enum sc_metric: query / metricName */
+	struct sc_query q; /* from query / metricName */
 	int64_t threshold_m, activation_m;
 };
 
@@ -153,6 +173,7 @@ struct keda_spec {
 struct sc_predictive {
 	int method; /* 0 holt-winters, 1 seasonal-naive */
 	const char *metric;
+	struct sc_query q; /* metric, parsed */
 	double target_per_replica;
 	sim_time season, horizon, history, sync_period;
 	int64_t min_replicas, max_replicas;
@@ -206,13 +227,21 @@ int sc_node_autoscaler_decode(struct cfg_ctx *c, const struct cfg_node *n,
 enum sc_metric {
 	SC_M_RUNNING, SC_M_WAITING, SC_M_SWAPPED, SC_M_KV, SC_M_PROMPT_TOTAL, SC_M_GEN_TOTAL,
 	SC_M_SUCCESS_TOTAL, SC_M_GPU_UTIL, SC_M_SM_ACTIVE, SC_M_POWER, SC_M_CPU, SC_M_MEMORY,
-	SC_M_CONCURRENCY, SC_M_POD_METRICS, /* per pod above, per deployment below */
+	SC_M_CONCURRENCY,
+	/* histograms (vLLM's buckets): the value is the observation count, the buckets are in hist */
+	SC_M_TTFT, SC_M_TPOT, SC_M_E2E, SC_M_QUEUE_TIME,
+	SC_M_POD_METRICS, /* per pod above, per deployment below */
 	SC_M_ROUTER_QUEUE = SC_M_POD_METRICS, SC_M_ROUTER_RATE, SC_M_ROUTER_TOTAL, SC_M_METRICS
 };
+#define SC_HISTS 4 /* SC_M_TTFT.. in the order of enum srv_hist_kind */
+#define SC_HIST_BUCKETS 24
 extern const char *const sc_metric_names[SC_M_METRICS];
-/* The catalog id of a metric name (with or without a sum(...) around it), or -1. */
+/* The catalog id of a plain metric name, or -1. */
 int sc_metric_id(const char *name);
 bool sc_metric_is_counter(int id);
+bool sc_metric_is_hist(int id);
+
+int sc_query_parse(const char *text, struct sc_query *out, char *msg, size_t n);
 
 /* The status of one pod as the API server has it (no lag). */
 struct sc_pod {
@@ -229,6 +258,8 @@ struct sc_scrape {
 	size_t npods;
 	int32_t *pod_ids;
 	double *values; /* [metric * npods + pod] for per-pod metrics */
+	double *hist;   /* [(h * SC_HIST_BUCKETS + bucket) * npods + pod] cumulative, when want_hist */
+	bool want_hist;
 	double router[SC_M_METRICS - SC_M_POD_METRICS];
 };
 
@@ -268,6 +299,13 @@ double sc_pod_value(const struct sc_series *s, sim_time at, sim_time window, int
 double sc_total(const struct sc_series *s, sim_time at, sim_time window, int metric, bool *has);
 /* Mean of a deployment-level value over a window (for KPA-like averages). */
 double sc_window_avg(const struct sc_series *s, sim_time from, sim_time to, int metric, bool *has);
+/* A query for one pod, or for the deployment, as seen at `at`; has = false: no data. */
+double sc_query_pod(const struct sc_series *s, sim_time at, const struct sc_query *q, int32_t pod, bool *has);
+double sc_query_total(const struct sc_series *s, sim_time at, const struct sc_query *q, bool *has);
+/* Does any query of this autoscaler need histogram buckets in the scrapes? */
+bool sc_config_wants_hist(const struct sc_autoscaler_config *cfg);
+/* The longest query window of an autoscaler (0: none). */
+sim_time sc_config_max_window(const struct sc_autoscaler_config *cfg);
 
 /* ---- autoscalers ---- */
 

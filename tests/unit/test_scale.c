@@ -17,6 +17,7 @@
 
 #include "scale/scale.h"
 #include "scale/hpa.h"
+#include "server/server.h"
 
 #define MAXP 64
 #define NOT_ASKED (INT64_MIN / 2)
@@ -402,6 +403,95 @@ static void predictive_scales_ahead(void **state)
 	cfg_doc_release(&doc);
 }
 
+/* ---- queries ---- */
+
+static void query_parsing(void **state)
+{
+	struct sc_query q;
+	char msg[256];
+	(void)state;
+	assert_int_equal(sc_query_parse("sum(rate(vllm:generation_tokens_total[1m]))", &q, msg, sizeof(msg)), 0);
+	assert_int_equal(q.metric, SC_M_GEN_TOTAL);
+	assert_int_equal(q.fn, SC_FN_RATE);
+	assert_int_equal(q.agg, SC_AGG_SUM);
+	assert_int_equal(q.window, 60 * SIM_SEC);
+	assert_int_equal(sc_query_parse("histogram_quantile(0.9, sum(rate(vllm:time_to_first_token_seconds_bucket[2m])) by (le))",
+					&q, msg, sizeof(msg)), 0);
+	assert_int_equal(q.fn, SC_FN_QUANTILE);
+	assert_int_equal(q.metric, SC_M_TTFT);
+	assert_float_equal(q.q, 0.9, 0);
+	assert_int_equal(q.window, 120 * SIM_SEC);
+	assert_int_equal(sc_query_parse("avg(vllm:kv_cache_usage_perc)", &q, msg, sizeof(msg)), 0);
+	assert_int_equal(q.agg, SC_AGG_AVG);
+	assert_int_equal(q.fn, SC_FN_NONE);
+	assert_int_equal(sc_query_parse("max_over_time(servesim:router_queue_length[30s])", &q, msg, sizeof(msg)), 0);
+	assert_int_equal(q.fn, SC_FN_MAX);
+	/* what a user gets wrong */
+	assert_int_equal(sc_query_parse("rate(vllm:num_requests_waiting[1m])", &q, msg, sizeof(msg)), -1);
+	assert_non_null(strstr(msg, "counter"));
+	assert_int_equal(sc_query_parse("rate(vllm:prompt_tokens_total)", &q, msg, sizeof(msg)), -1);
+	assert_non_null(strstr(msg, "window"));
+	assert_int_equal(sc_query_parse("histogram_quantile(1.5, vllm:time_to_first_token_seconds[1m])", &q, msg, sizeof(msg)), -1);
+	assert_int_equal(sc_query_parse("vllm:time_to_first_token_seconds", &q, msg, sizeof(msg)), -1);
+	assert_int_equal(sc_query_parse("vllm:gpu_cache_usage", &q, msg, sizeof(msg)), -1);
+	assert_non_null(strstr(msg, "catalog"));
+	assert_int_equal(sc_query_parse("sum(vllm:num_requests_waiting", &q, msg, sizeof(msg)), -1);
+}
+
+/* Two scrapes of two pods with TTFT buckets: the quantile of the increase. */
+static void query_histogram_quantile(void **state)
+{
+	struct sc_scrape buf[2];
+	struct sc_series s = {buf, 0, 2, 2};
+	struct sc_query q;
+	char msg[128];
+	size_t nb;
+	const double *b = srv_hist_bounds(SRV_H_TTFT, &nb);
+	bool has;
+	double v;
+	(void)state;
+	memset(buf, 0, sizeof(buf));
+	for (int k = 0; k < 2; k++) {
+		int32_t *ids = calloc(2, sizeof(int32_t));
+		ids[0] = 7, ids[1] = 9;
+		buf[k].t = k * 30 * SIM_SEC;
+		buf[k].npods = 2;
+		buf[k].pod_ids = ids;
+		buf[k].values = calloc(2 * SC_M_POD_METRICS, sizeof(double));
+		buf[k].hist = calloc((size_t)SC_HISTS * SC_HIST_BUCKETS * 2, sizeof(double));
+	}
+	/* in the window: pod 7 adds 10 observations in bucket 3, pod 9 adds 10 in bucket 5;
+	 * before it, pod 7 had 100 in bucket 0 (which must not count) */
+	for (int bk = 0; bk < SC_HIST_BUCKETS; bk++) {
+		buf[0].hist[(size_t)bk * 2 + 0] = 100;
+		buf[1].hist[(size_t)bk * 2 + 0] = 100 + (bk >= 3 ? 10 : 0);
+		buf[1].hist[(size_t)bk * 2 + 1] = bk >= 5 ? 10 : 0;
+	}
+	assert_int_equal(sc_query_parse("histogram_quantile(0.5, vllm:time_to_first_token_seconds[1m])", &q, msg, sizeof(msg)), 0);
+	/* rank 10 of 20 reaches bucket 3 exactly: its upper bound */
+	v = sc_query_total(&s, 30 * SIM_SEC, &q, &has);
+	assert_true(has);
+	assert_float_equal(v, b[3], 1e-12);
+	/* p75: rank 15, half-way through bucket 5 (between bounds 4 and 5) */
+	q.q = 0.75;
+	v = sc_query_total(&s, 30 * SIM_SEC, &q, &has);
+	assert_float_equal(v, b[4] + (b[5] - b[4]) * 0.5, 1e-12);
+	/* per pod: pod 9's median is half-way through its only bucket */
+	q.q = 0.5;
+	v = sc_query_pod(&s, 30 * SIM_SEC, &q, 9, &has);
+	assert_true(has);
+	assert_float_equal(v, b[4] + (b[5] - b[4]) * 0.5, 1e-12);
+	/* nothing observed in a window that holds only one scrape: no data */
+	q.window = 10 * SIM_SEC;
+	v = sc_query_total(&s, 30 * SIM_SEC, &q, &has);
+	assert_false(has);
+	for (int k = 0; k < 2; k++) {
+		free(buf[k].pod_ids);
+		free(buf[k].values);
+		free(buf[k].hist);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -411,6 +501,8 @@ int main(void)
 		cmocka_unit_test(keda_activation_and_cooldown),
 		cmocka_unit_test(hpa_follows_with_sync_and_lag),
 		cmocka_unit_test(predictive_scales_ahead),
+		cmocka_unit_test(query_parsing),
+		cmocka_unit_test(query_histogram_quantile),
 	};
 	return cmocka_run_group_tests_name("scale: pipeline and controllers", tests, NULL, NULL);
 }
