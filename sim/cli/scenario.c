@@ -181,6 +181,14 @@ static int scn_check(struct cfg_ctx *c, const struct cfg_node *n, void *obj)
 		if (sc_autoscaler_decode(c, dep_at(s, d)->autoscaler, &s->autoscalers[d]))
 			return -1;
 		cfg_path_pop(c, mark);
+		/* two owners of spec.replicas would fight: Kubernetes users see this as flapping */
+		if (s->autoscalers[d].type != SC_NONE && dep_at(s, d)->replicas_schedule.n > 0) {
+			snprintf(key, sizeof(key), "deployments[%zu]", d);
+			cfg_path_push_key(c, key);
+			snprintf(key, sizeof(key), "deployments[%zu].replicas_schedule", d);
+			return cfg_error(c, cfg_lookup(n, key),
+					 "a deployment with an autoscaler cannot also have a replicas_schedule");
+		}
 	}
 	{
 		size_t mark = cfg_path_push_key(c, "cluster.autoscaler");
