@@ -946,6 +946,57 @@ static void ca_scale_up(struct clu_cluster *c)
 	free(upcoming);
 }
 
+static void on_node_drained(struct sim *s, void *ctx, uint64_t arg)
+{
+	struct clu_cluster *c = ctx;
+	struct clu_node *n = c->nodes[arg];
+	(void)s;
+	node_gone(c, n, n->reason ? n->reason : "scale-down");
+}
+
+/* Cordon, drain (replacements start on other nodes), delete after the longest grace period. */
+static void drain_node(struct clu_cluster *c, struct clu_node *n, const char *reason)
+{
+	sim_time grace = 0;
+	for (size_t j = 0; j < c->npods; j++)
+		if (c->pods[j]->node == n && c->pods[j]->state != CLU_POD_GONE &&
+		    c->deps[c->pods[j]->dep].cfg->termination_grace_period > grace)
+			grace = c->deps[c->pods[j]->dep].cfg->termination_grace_period;
+	n->state = CLU_NODE_CORDONED;
+	n->reason = reason;
+	evict_pods(c, n, reason);
+	sim_schedule_in(c->sim, grace, on_node_drained, c, (uint64_t)n->id);
+}
+
+/* Could every pod of n run on the free GPUs of the other ready nodes? */
+static bool fits_elsewhere(struct clu_cluster *c, const struct clu_node *n)
+{
+	int64_t *free_gpus = xcalloc(c->nnodes + 1, sizeof(int64_t));
+	bool ok = true;
+	for (size_t i = 0; i < c->nnodes; i++)
+		free_gpus[i] = c->nodes[i]->state == CLU_NODE_READY && c->nodes[i] != n
+				       ? c->nodes[i]->gpus - c->nodes[i]->gpus_used
+				       : 0;
+	for (size_t i = 0; i < c->npods && ok; i++) {
+		const struct clu_pod *p = c->pods[i];
+		const struct dep *d = &c->deps[p->dep];
+		bool placed = false;
+		if (p->node != n || p->state == CLU_POD_GONE || p->state == CLU_POD_DRAINING)
+			continue;
+		for (size_t j = 0; j < c->nnodes && !placed; j++) {
+			const struct clu_node *m = c->nodes[j];
+			if (m->pool >= 0 && free_gpus[j] >= d->v[p->variant].gpus &&
+			    pool_serves(c, (size_t)m->pool, d, (size_t)p->variant)) {
+				free_gpus[j] -= d->v[p->variant].gpus;
+				placed = true;
+			}
+		}
+		ok = placed;
+	}
+	free(free_gpus);
+	return ok;
+}
+
 static void ca_scale_down(struct clu_cluster *c)
 {
 	if (!c->su.ca_scale_down || c->sim->now - c->last_scale_up < c->su.ca_delay_after_add)
@@ -956,16 +1007,22 @@ static void ca_scale_down(struct clu_cluster *c)
 		if (n->pool < 0 || n->state != CLU_NODE_READY)
 			continue;
 		util = (double)n->gpus_used / (double)n->gpus;
-		/* only nodes whose pods could go: empty ones (GPU pods rarely move) */
-		if (util > c->su.ca_utilization_threshold || n->pods > 0 ||
-		    c->pools[n->pool].nodes <= c->pools[n->pool].cfg->min_nodes) {
+		/* under the threshold (GPU requests / allocatable), and its pods fit elsewhere */
+		if (util > c->su.ca_utilization_threshold || c->pools[n->pool].nodes <= c->pools[n->pool].cfg->min_nodes ||
+		    (n->pods > 0 && !fits_elsewhere(c, n))) {
 			n->unneeded_since = -1;
 			continue;
 		}
 		if (n->unneeded_since < 0)
 			n->unneeded_since = c->sim->now;
-		else if (c->sim->now - n->unneeded_since >= c->su.ca_unneeded_time)
-			node_gone(c, n, "scale-down");
+		else if (c->sim->now - n->unneeded_since >= c->su.ca_unneeded_time) {
+			if (n->pods == 0) {
+				node_gone(c, n, "scale-down"); /* empty nodes go together */
+				continue;
+			}
+			drain_node(c, n, "scale-down");
+			return; /* one drain per scan: the next scan sees where the pods went */
+		}
 	}
 }
 
@@ -1082,42 +1139,6 @@ static void kp_provision(struct clu_cluster *c, bool *need)
 	}
 }
 
-static void on_consolidated(struct sim *s, void *ctx, uint64_t arg)
-{
-	struct clu_cluster *c = ctx;
-	(void)s;
-	node_gone(c, c->nodes[arg], "consolidation");
-}
-
-/* Could every pod of n run on the free GPUs of the other ready nodes? */
-static bool kp_fits_elsewhere(struct clu_cluster *c, const struct clu_node *n)
-{
-	int64_t *free_gpus = xcalloc(c->nnodes + 1, sizeof(int64_t));
-	bool ok = true;
-	for (size_t i = 0; i < c->nnodes; i++)
-		free_gpus[i] = c->nodes[i]->state == CLU_NODE_READY && c->nodes[i] != n
-				       ? c->nodes[i]->gpus - c->nodes[i]->gpus_used
-				       : 0;
-	for (size_t i = 0; i < c->npods && ok; i++) {
-		const struct clu_pod *p = c->pods[i];
-		const struct dep *d = &c->deps[p->dep];
-		bool placed = false;
-		if (p->node != n || p->state == CLU_POD_GONE || p->state == CLU_POD_DRAINING)
-			continue;
-		for (size_t j = 0; j < c->nnodes && !placed; j++) {
-			const struct clu_node *m = c->nodes[j];
-			if (m->pool >= 0 && free_gpus[j] >= d->v[p->variant].gpus &&
-			    pool_serves(c, (size_t)m->pool, d, (size_t)p->variant)) {
-				free_gpus[j] -= d->v[p->variant].gpus;
-				placed = true;
-			}
-		}
-		ok = placed;
-	}
-	free(free_gpus);
-	return ok;
-}
-
 static void kp_consolidate(struct clu_cluster *c)
 {
 	for (size_t i = 0; i < c->nnodes; i++) {
@@ -1129,7 +1150,7 @@ static void kp_consolidate(struct clu_cluster *c)
 				n->unneeded_since = -1;
 			continue;
 		}
-		candidate = n->pods == 0 || (c->su.kp_consolidation == 0 && kp_fits_elsewhere(c, n));
+		candidate = n->pods == 0 || (c->su.kp_consolidation == 0 && fits_elsewhere(c, n));
 		if (!candidate) {
 			n->unneeded_since = -1;
 			continue;
@@ -1142,17 +1163,7 @@ static void kp_consolidate(struct clu_cluster *c)
 			node_gone(c, n, "consolidation");
 			continue;
 		}
-		/* cordon, drain (replacements start elsewhere), delete when the pods are gone */
-		{
-			sim_time grace = 0;
-			for (size_t j = 0; j < c->npods; j++)
-				if (c->pods[j]->node == n && c->pods[j]->state != CLU_POD_GONE &&
-				    c->deps[c->pods[j]->dep].cfg->termination_grace_period > grace)
-					grace = c->deps[c->pods[j]->dep].cfg->termination_grace_period;
-			n->state = CLU_NODE_CORDONED;
-			evict_pods(c, n, "consolidation");
-			sim_schedule_in(c->sim, grace, on_consolidated, c, (uint64_t)n->id);
-		}
+		drain_node(c, n, "consolidation");
 		return; /* one disruption per scan, as Karpenter does one command at a time */
 	}
 }

@@ -83,9 +83,9 @@ elif name == "ca":
                and near(b["gpus_ready_s"], 390), "dear node timing: %s" % (b,))
         p = pods[0]
         expect(near(p["scheduled_s"], 390), "pod scheduled when the GPUs are allocatable: %s" % p["scheduled_s"])
-        # unneeded from the first scan after the pod is gone, deleted 180 s later
-        first_scan = math.ceil(p["terminated_s"] / 10.0) * 10.0
-        expect(near(b["deleted_s"], first_scan + 180), "scale-down at %.1f, expected %.1f" % (b["deleted_s"], first_scan + 180))
+        # a terminating pod does not hold its node: unneeded from the 1200 s scan that sees the
+        # pod draining, deleted scale_down_unneeded_time (180 s) later
+        expect(near(b["deleted_s"], 1200 + 180), "scale-down at %.1f, expected %.1f" % (b["deleted_s"], 1200 + 180))
         expect(near(a["cost_usd"], 240 / 3600.0 * 5), "the failed node is billed until it is removed")
 
 elif name == "karpenter":
@@ -115,6 +115,15 @@ elif name == "warm":
     early = reqs[reqs["arrival_s"] < 300]
     expect((early["replica"] == 0).all(), "before 300 s only the serving pod gets requests")
     expect(set(int(x) for x in reqs["replica"]) == {0, 1}, "the warm pod never serves: %s" % set(reqs["replica"]))
+
+elif name == "ca-move":
+    a, b = nodes[0], nodes[1]
+    expect(len(nodes) == 2 and b["state"] == b"ready", "two nodes, the second stays")
+    expect(a["reason"] == b"scale-down" and near(a["deleted_s"], 820), "node a drained at 790 s, deleted at 820 s: %s" % (a,))
+    moved = [p for p in pods if p["reason"] == b"scale-down" and p["node"] == 0 and p["terminated_s"] > 700]
+    expect(len(moved) == 1 and near(moved[0]["terminated_s"], 791), "d1's pod on a drained at 790 s: %s" % moved)
+    repl = [p for p in pods if near(p["created_s"], 790)]
+    expect(len(repl) == 1 and repl[0]["node"] == 1, "its replacement starts on b: %s" % repl)
 
 for b in bad:
     print(b)
