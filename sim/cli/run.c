@@ -25,6 +25,7 @@ struct dep {
 	int64_t samples;
 	int64_t arrived, scraped_arrived; /* for servesim:router_arrival_rate */
 	sim_time scraped_at;
+	struct rep_osc osc;
 };
 
 /* What the scrape remembers of a pod between two scrapes (GPU busy time). */
@@ -83,6 +84,12 @@ struct run {
 	struct rep_scale_event_row *events;
 	size_t nevents, events_cap;
 	bool explain;
+	/* breakdowns: by SLO class, deployment, tenant; workload -> class, tenant */
+	struct rep_group *classes, *gdeps, *tenants;
+	size_t nclasses, ntenants;
+	size_t *wl_class, *wl_tenant;
+	struct rep_slo_class *class_slo;
+	int64_t met;
 };
 
 static double t_s(sim_time t)
@@ -160,6 +167,85 @@ static void lose(struct run *r, struct req *x)
 	r->zombies[r->nzombies++] = x;
 }
 
+/* A request ended (status 0 completed, 1 failed, 2 dropped): its class, deployment and tenant. */
+static void account(struct run *r, const struct srv_req *q, int status)
+{
+	size_t w = (size_t)q->workload, c = r->wl_class[w];
+	const struct rep_slo_class *slo = &r->class_slo[c];
+	double ttft = 0, tpot = -1, e2e = 0;
+	if (status == 0) {
+		ttft = sim_time_to_s(q->first_token - q->arrival);
+		e2e = sim_time_to_s(q->finish - q->arrival);
+		if (q->output > 1)
+			tpot = sim_time_to_s(q->finish - q->first_token) / (double)(q->output - 1);
+		if (rep_slo_met(slo, ttft, tpot, e2e))
+			r->met++;
+	}
+	rep_group_end(&r->classes[c], status, ttft, tpot, e2e, slo);
+	rep_group_end(&r->gdeps[q->deployment], status, ttft, tpot, e2e, slo);
+	rep_group_end(&r->tenants[r->wl_tenant[w]], status, ttft, tpot, e2e, slo);
+}
+
+static void on_replicas_changed(void *ctx, size_t dep, int64_t n)
+{
+	struct run *r = ctx;
+	rep_osc_add(&r->deps[dep].osc, sim_time_to_s(r->sim.now), n,
+		    sim_time_to_s(r->s->report.outputs.oscillation_window));
+}
+
+/* Classes and tenants named by the workloads, each once, in order of appearance. */
+static void setup_groups(struct run *r)
+{
+	size_t nw = r->s->workloads.n;
+	const struct rep_slo_class *def = NULL;
+	static const struct rep_slo_class builtin = {2 * SIM_SEC, 100 * SIM_MS, 0};
+	r->wl_class = xcalloc(nw + 1, sizeof(size_t));
+	r->wl_tenant = xcalloc(nw + 1, sizeof(size_t));
+	r->classes = xcalloc(nw + 1, sizeof(*r->classes));
+	r->tenants = xcalloc(nw + 1, sizeof(*r->tenants));
+	r->class_slo = xcalloc(nw + 1, sizeof(*r->class_slo));
+	r->gdeps = xcalloc(r->ndeps + 1, sizeof(*r->gdeps));
+	for (size_t i = 0; i < r->s->report.slo.n; i++) {
+		const struct cfg_named *c = CFG_LIST_AT(r->s->report.slo, struct cfg_named, i);
+		if (!strcmp(c->name, "default"))
+			def = c->value;
+	}
+	if (!def)
+		def = &builtin;
+	r->sum.slo_ttft = sim_time_to_s(def->ttft);
+	r->sum.slo_tpot = sim_time_to_s(def->tpot);
+	for (size_t w = 0; w < nw; w++) {
+		const struct wl_config *wc = CFG_LIST_AT(r->s->workloads, struct wl_config, w);
+		const char *cls = wc->slo_class ? wc->slo_class : "default", *ten = wc->tenant ? wc->tenant : "default";
+		size_t k;
+		for (k = 0; k < r->nclasses && strcmp(r->classes[k].name, cls); k++)
+			;
+		if (k == r->nclasses) {
+			const struct rep_slo_class *slo = def;
+			for (size_t i = 0; i < r->s->report.slo.n; i++) {
+				const struct cfg_named *c = CFG_LIST_AT(r->s->report.slo, struct cfg_named, i);
+				if (!strcmp(c->name, cls))
+					slo = c->value;
+			}
+			r->classes[k].name = cls;
+			r->class_slo[k] = *slo;
+			r->classes[k].ttft_thr = sim_time_to_s(slo->ttft);
+			r->classes[k].tpot_thr = sim_time_to_s(slo->tpot);
+			r->nclasses++;
+		}
+		r->wl_class[w] = k;
+		for (k = 0; k < r->ntenants && strcmp(r->tenants[k].name, ten); k++)
+			;
+		if (k == r->ntenants)
+			r->tenants[r->ntenants++].name = ten;
+		r->wl_tenant[w] = k;
+	}
+	for (size_t d = 0; d < r->ndeps; d++) {
+		r->gdeps[d].name = r->deps[d].cfg->name;
+		rep_osc_add(&r->deps[d].osc, 0, r->deps[d].cfg->replicas, 0);
+	}
+}
+
 static void on_finished(void *ctx, struct srv_replica *rep, struct srv_req *q)
 {
 	struct run *r = ctx;
@@ -175,6 +261,7 @@ static void on_finished(void *ctx, struct srv_replica *rep, struct srv_req *q)
 	rep_sketch_add(&r->queue, sim_time_to_s(q->first_scheduled - q->arrival));
 	if (q->output > 1)
 		rep_sketch_add(&r->tpot, sim_time_to_s(q->finish - q->first_token) / (double)(q->output - 1));
+	account(r, q, 0);
 	record(r, q);
 	release_req(r, (struct req *)q);
 }
@@ -277,6 +364,7 @@ static void on_gave_up(void *ctx, struct srv_req *q, int status)
 		r->sum.requests.dropped++;
 	else
 		r->sum.requests.failed++; /* buffer timeout, retries exhausted, too long */
+	account(r, q, status == SRV_DROPPED ? 2 : 1);
 	record(r, q);
 	release_req(r, (struct req *)q);
 }
@@ -345,6 +433,9 @@ static void on_arrival(struct sim *sim, void *ctx, uint64_t arg)
 	r->live_tail = x;
 	r->sum.requests.arrived++;
 	dp->arrived++;
+	r->gdeps[d].arrived++;
+	r->classes[r->wl_class[src->index]].arrived++;
+	r->tenants[r->wl_tenant[src->index]].arrived++;
 
 	x->hedge_ev = SIM_HANDLE_NONE;
 	x->twin = NULL;
@@ -689,12 +780,14 @@ static int build(struct run *r)
 		rt_router_init(&r->deps[i].router, &r->sim, &r->s->router, r->deps[i].cfg->name, (uint64_t)r->s->seed,
 			       &rh, &r->err);
 	}
+	setup_groups(r);
 	rc = resolve(r, &su);
 	if (!rc) {
 		su.seed = (uint64_t)r->s->seed;
 		su.fast_stepping = r->fast;
 		su.end = r->s->duration + r->s->drain_timeout;
-		su.hooks = (struct clu_hooks){r, on_endpoint_up, on_endpoint_down, on_aborted, {r, on_first_token, on_finished}};
+		su.hooks = (struct clu_hooks){r, on_endpoint_up, on_endpoint_down, on_aborted, {r, on_first_token, on_finished},
+					      on_replicas_changed};
 		r->cluster = clu_new(&r->sim, &su, &r->err);
 		if (!r->cluster)
 			rc = -1;
@@ -725,6 +818,18 @@ static int build(struct run *r)
 static void teardown(struct run *r)
 {
 	sc_runtime_free(r->scale);
+	for (size_t i = 0; r->classes && i < r->nclasses; i++)
+		rep_group_release(&r->classes[i]);
+	for (size_t i = 0; r->tenants && i < r->ntenants; i++)
+		rep_group_release(&r->tenants[i]);
+	for (size_t i = 0; r->gdeps && i < r->ndeps; i++)
+		rep_group_release(&r->gdeps[i]);
+	free(r->classes);
+	free(r->tenants);
+	free(r->gdeps);
+	free(r->wl_class);
+	free(r->wl_tenant);
+	free(r->class_slo);
 	free(r->podmem);
 	free(r->events);
 	clu_free(r->cluster);
@@ -817,6 +922,34 @@ static void summarise(struct run *r)
 	s->gpu_busy = s->gpu_hours > 0 ? r->busy_s / (s->gpu_hours * 3600.0) : 0;
 	s->kv_usage_mean = samples ? kv / (double)samples : 0;
 	s->replicas_mean = replicas;
+	{
+		int64_t ended = s->requests.completed + s->requests.failed + s->requests.dropped;
+		s->attainment = ended > 0 ? (double)r->met / (double)ended : NAN;
+		s->goodput_rps = span > 0 ? (double)r->met / span : 0;
+	}
+	for (size_t i = 0; i < r->nclasses; i++)
+		rep_group_finish(&r->classes[i], span);
+	for (size_t i = 0; i < r->ntenants; i++)
+		rep_group_finish(&r->tenants[i], span);
+	for (size_t d = 0; d < r->ndeps; d++) {
+		struct rep_group *g = &r->gdeps[d];
+		rep_group_finish(g, span);
+		g->replicas_mean = r->deps[d].samples ? r->deps[d].ready_sum / (double)r->deps[d].samples : 0;
+		g->scale_events = r->deps[d].osc.events;
+		g->reversals = r->deps[d].osc.reversals;
+		g->total_variation = r->deps[d].osc.total_variation;
+		s->scale_events += g->scale_events;
+		s->direction_reversals += g->reversals;
+		s->replica_total_variation += g->total_variation;
+	}
+	s->classes = r->classes;
+	s->nclasses = r->nclasses;
+	s->deployments = r->gdeps;
+	s->ndeployments = r->ndeps;
+	s->tenants = r->tenants;
+	s->ntenants = r->ntenants;
+	if (r->s->report.has_score)
+		rep_score_eval(&r->s->report.score, s);
 }
 
 /* /pods and /nodes: every pod and node the run had. */

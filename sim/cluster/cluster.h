@@ -186,6 +186,8 @@ struct clu_hooks {
 	/* a request its replica gave back (lost, crashed, drained too long) */
 	void (*aborted)(void *ctx, struct srv_req *q);
 	struct srv_hooks srv; /* passed to every replica */
+	/* a deployment's desired replicas changed (autoscaler or schedule); may be NULL */
+	void (*replicas_changed)(void *ctx, size_t dep, int64_t n);
 };
 
 /* A deployment's resolved hardware: variant i runs on gpus[i]. */

@@ -782,7 +782,10 @@ static void ensure_pods(struct clu_cluster *c, size_t di)
 
 void clu_set_replicas(struct clu_cluster *c, size_t dep, int64_t n)
 {
-	c->deps[dep].desired = n < 0 ? 0 : n;
+	n = n < 0 ? 0 : n;
+	if (n != c->deps[dep].desired && c->su.hooks.replicas_changed)
+		c->su.hooks.replicas_changed(c->su.hooks.ctx, dep, n);
+	c->deps[dep].desired = n;
 	ensure_pods(c, dep);
 	schedule_pending(c);
 }

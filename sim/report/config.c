@@ -190,6 +190,8 @@ static const struct cfg_field outputs_fields[] = {
 	 .def = "10s", .flags = CFG_GT, .doc = "sampling interval of /timeseries"},
 	{.key = "requests", .type = CFG_T_BOOL, .off = offsetof(T, requests), .def = "true",
 	 .doc = "write one /requests row per request"},
+	{.key = "oscillation_window", .type = CFG_T_DURATION, .off = offsetof(T, oscillation_window),
+	 .def = "10m", .flags = CFG_GT, .doc = "a replica change against the previous one's direction within this window is a direction reversal"},
 	{.key = "openmetrics_epoch", .type = CFG_T_STR, .off = offsetof(T, openmetrics_epoch),
 	 .def = "2026-01-01T00:00:00Z", .doc = "wall-clock time (RFC 3339, UTC) of simulated t=0 in exports"},
 	{NULL}};

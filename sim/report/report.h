@@ -41,6 +41,7 @@ struct rep_outputs {
 	sim_time timeseries_interval;
 	bool requests;         /* write /requests rows */
 	const char *openmetrics_epoch; /* RFC 3339 time of simulated t=0 */
+	sim_time oscillation_window;   /* a change against the previous within it is a reversal */
 };
 
 struct rep_config {
@@ -173,6 +174,37 @@ struct rep_workload {
 	int64_t rows, skipped, filtered, failures, capped, thinned, copies;
 };
 
+/* One slice of the requests (an SLO class, a deployment, a tenant). */
+struct rep_group {
+	const char *name;
+	int64_t arrived, completed, failed, dropped, met;
+	struct rep_sketch ttft, tpot;
+	/* filled by rep_group_finish */
+	struct rep_dist ttft_d, tpot_d;
+	double attainment, goodput_rps;
+	/* a class: its thresholds; a deployment: its mean ready replicas and scaling */
+	double ttft_thr, tpot_thr;
+	double replicas_mean;
+	int64_t scale_events, reversals, total_variation;
+};
+/* A request that ended; slo: its class's thresholds (e2e 0: not checked). */
+void rep_group_end(struct rep_group *g, int status, double ttft_s, double tpot_s, double e2e_s,
+		   const struct rep_slo_class *slo);
+void rep_group_finish(struct rep_group *g, double sim_time_s);
+void rep_group_release(struct rep_group *g);
+/* Did a completed request meet its SLO? tpot_s < 0: one output token (no TPOT). */
+bool rep_slo_met(const struct rep_slo_class *slo, double ttft_s, double tpot_s, double e2e_s);
+
+/* Oscillation of a replica series: changes, reversals (a change against the
+ * previous one's direction within `window`), total variation. */
+struct rep_osc {
+	int64_t last, events, reversals, total_variation;
+	int dir; /* last change: +1, -1, 0 none */
+	double last_t;
+	bool started;
+};
+void rep_osc_add(struct rep_osc *o, double t_s, int64_t replicas, double window_s);
+
 /* What summary.json says; grows with the rooms that fill it. */
 struct rep_summary {
 	const char *scenario;
@@ -187,7 +219,22 @@ struct rep_summary {
 	double cost_usd, gpu_hours, usd_per_million_tokens;
 	const struct rep_workload *workloads;
 	size_t nworkloads;
+	/* slo: thresholds of the default class, attainment over every request that ended */
+	double slo_ttft, slo_tpot, attainment, goodput_rps;
+	int64_t scale_events, direction_reversals, replica_total_variation;
+	const struct rep_group *classes, *deployments, *tenants;
+	size_t nclasses, ndeployments, ntenants;
+	/* score: NaN when no score: block; feasible = false when a constraint is violated */
+	bool has_score, feasible;
+	double score;
+	const char *violated[8];
+	double violated_value[8];
+	size_t nviolated;
 };
+/* A numeric summary field by its path (rep_summary_fields); false when unknown. */
+bool rep_summary_value(const struct rep_summary *s, const char *path, double *v);
+/* Evaluates the score: block into s->score / feasible / violated. */
+void rep_score_eval(const struct rep_score *sc, struct rep_summary *s);
 
 /* Renders summary.json (keys in the contract's order). */
 void rep_summary_json(const struct rep_summary *s, struct rep_json *j);

@@ -117,6 +117,47 @@ static void json_dist(struct rep_json *j, const char *key, const struct rep_dist
 	rep_json_end_object(j);
 }
 
+static void json_group(struct rep_json *j, const struct rep_group *g, bool dep, bool cls)
+{
+	rep_json_key(j, g->name);
+	rep_json_begin_object(j);
+	rep_json_key(j, "requests");
+	rep_json_begin_object(j);
+	rep_json_key(j, "arrived");
+	rep_json_int(j, g->arrived);
+	rep_json_key(j, "completed");
+	rep_json_int(j, g->completed);
+	rep_json_key(j, "failed");
+	rep_json_int(j, g->failed);
+	rep_json_key(j, "dropped");
+	rep_json_int(j, g->dropped);
+	rep_json_end_object(j);
+	if (cls) {
+		rep_json_key(j, "ttft_s");
+		rep_json_double(j, g->ttft_thr);
+		rep_json_key(j, "tpot_s");
+		rep_json_double(j, g->tpot_thr);
+	} else {
+		json_dist(j, "ttft_s", &g->ttft_d);
+		json_dist(j, "tpot_s", &g->tpot_d);
+	}
+	rep_json_key(j, "attainment");
+	rep_json_double(j, g->attainment);
+	rep_json_key(j, "goodput_rps");
+	rep_json_double(j, g->goodput_rps);
+	if (dep) {
+		rep_json_key(j, "replicas_mean");
+		rep_json_double(j, g->replicas_mean);
+		rep_json_key(j, "scale_events");
+		rep_json_int(j, g->scale_events);
+		rep_json_key(j, "direction_reversals");
+		rep_json_int(j, g->reversals);
+		rep_json_key(j, "replica_total_variation");
+		rep_json_int(j, g->total_variation);
+	}
+	rep_json_end_object(j);
+}
+
 void rep_summary_json(const struct rep_summary *s, struct rep_json *j)
 {
 	const struct rep_request_counts *r = &s->requests;
@@ -142,6 +183,22 @@ void rep_summary_json(const struct rep_summary *s, struct rep_json *j)
 	json_dist(j, "tpot_s", &s->tpot);
 	json_dist(j, "e2e_s", &s->e2e);
 	json_dist(j, "queue_s", &s->queue);
+	rep_json_key(j, "slo");
+	rep_json_begin_object(j);
+	rep_json_key(j, "ttft_s");
+	rep_json_double(j, s->slo_ttft);
+	rep_json_key(j, "tpot_s");
+	rep_json_double(j, s->slo_tpot);
+	rep_json_key(j, "attainment");
+	rep_json_double(j, s->attainment);
+	rep_json_key(j, "goodput_rps");
+	rep_json_double(j, s->goodput_rps);
+	rep_json_key(j, "classes");
+	rep_json_begin_object(j);
+	for (size_t i = 0; i < s->nclasses; i++)
+		json_group(j, &s->classes[i], false, true);
+	rep_json_end_object(j);
+	rep_json_end_object(j);
 	rep_json_key(j, "cost");
 	rep_json_begin_object(j);
 	rep_json_key(j, "usd");
@@ -150,6 +207,15 @@ void rep_summary_json(const struct rep_summary *s, struct rep_json *j)
 	rep_json_double(j, s->gpu_hours);
 	rep_json_key(j, "usd_per_million_tokens");
 	rep_json_double(j, s->usd_per_million_tokens);
+	rep_json_end_object(j);
+	rep_json_key(j, "oscillation");
+	rep_json_begin_object(j);
+	rep_json_key(j, "scale_events");
+	rep_json_int(j, s->scale_events);
+	rep_json_key(j, "direction_reversals");
+	rep_json_int(j, s->direction_reversals);
+	rep_json_key(j, "replica_total_variation");
+	rep_json_int(j, s->replica_total_variation);
 	rep_json_end_object(j);
 	rep_json_key(j, "throughput");
 	rep_json_begin_object(j);
@@ -187,6 +253,32 @@ void rep_summary_json(const struct rep_summary *s, struct rep_json *j)
 		rep_json_end_object(j);
 	}
 	rep_json_end_object(j);
+	rep_json_key(j, "deployments");
+	rep_json_begin_object(j);
+	for (size_t i = 0; i < s->ndeployments; i++)
+		json_group(j, &s->deployments[i], true, false);
+	rep_json_end_object(j);
+	rep_json_key(j, "tenants");
+	rep_json_begin_object(j);
+	for (size_t i = 0; i < s->ntenants; i++)
+		json_group(j, &s->tenants[i], false, false);
+	rep_json_end_object(j);
+	rep_json_key(j, "score");
+	if (s->has_score)
+		rep_json_double(j, s->score); /* infinite (a violated constraint): null */
+	else
+		rep_json_null(j);
+	if (s->has_score && !s->feasible) {
+		rep_json_key(j, "score_violations");
+		rep_json_begin_array(j);
+		for (size_t i = 0; i < s->nviolated; i++) {
+			char b[160], v[40];
+			rep_fmt_double(s->violated_value[i], v, sizeof(v));
+			snprintf(b, sizeof(b), "%s (was %s)", s->violated[i], v);
+			rep_json_str(j, b);
+		}
+		rep_json_end_array(j);
+	}
 	rep_json_key(j, "sim_time_s");
 	rep_json_double(j, sim_time_to_s(s->sim_time));
 	rep_json_key(j, "events_processed");
