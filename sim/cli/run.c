@@ -26,6 +26,9 @@ struct dep {
 	int64_t arrived, scraped_arrived; /* for servesim:router_arrival_rate */
 	sim_time scraped_at;
 	struct rep_osc osc;
+	int64_t sampled_arrived; /* at the last /timeseries sample */
+	double *win_ttft, *win_tpot; /* completions since the last sample */
+	size_t nwin_ttft, nwin_tpot, cap_ttft, cap_tpot;
 };
 
 /* What the scrape remembers of a pod between two scrapes (GPU busy time). */
@@ -84,6 +87,9 @@ struct run {
 	struct rep_scale_event_row *events;
 	size_t nevents, events_cap;
 	bool explain;
+	struct pod_mem *smem; /* GPU busy time at the last /timeseries sample, by pod */
+	size_t smem_cap;
+	double last_cost;
 	/* breakdowns: by SLO class, deployment, tenant; workload -> class, tenant */
 	struct rep_group *classes, *gdeps, *tenants;
 	size_t nclasses, ntenants;
@@ -180,6 +186,15 @@ static void account(struct run *r, const struct srv_req *q, int status)
 			tpot = sim_time_to_s(q->finish - q->first_token) / (double)(q->output - 1);
 		if (rep_slo_met(slo, ttft, tpot, e2e))
 			r->met++;
+		if (r->res) { /* for the /timeseries latency windows */
+			struct dep *dp = &r->deps[q->deployment];
+			XGROW(dp->win_ttft, dp->cap_ttft, dp->nwin_ttft + 1);
+			dp->win_ttft[dp->nwin_ttft++] = ttft;
+			if (tpot >= 0) {
+				XGROW(dp->win_tpot, dp->cap_tpot, dp->nwin_tpot + 1);
+				dp->win_tpot[dp->nwin_tpot++] = tpot;
+			}
+		}
 	}
 	rep_group_end(&r->classes[c], status, ttft, tpot, e2e, slo);
 	rep_group_end(&r->gdeps[q->deployment], status, ttft, tpot, e2e, slo);
@@ -456,12 +471,25 @@ static void on_sample(struct sim *sim, void *ctx, uint64_t arg)
 	struct run *r = ctx;
 	double t = sim_time_to_s(sim->now);
 	(void)arg;
+	size_t np = clu_npods(r->cluster);
+	double dt = sim_time_to_s(r->s->report.outputs.timeseries_interval);
+	if (np > r->smem_cap) {
+		size_t old = r->smem_cap;
+		r->smem_cap = np * 2;
+		r->smem = xrealloc(r->smem, r->smem_cap * sizeof(*r->smem));
+		for (size_t i = old; i < r->smem_cap; i++)
+			r->smem[i] = (struct pod_mem){-1, 0};
+	}
 	for (size_t d = 0; d < r->ndeps; d++) {
 		struct dep *dp = &r->deps[d];
-		double kv = 0, running = 0, waiting = 0, ready = 0;
-		for (size_t i = 0; i < clu_npods(r->cluster); i++) {
+		double kv = 0, running = 0, waiting = 0, ready = 0, util = 0, power = 0;
+		struct rep_dist td, pd;
+		for (size_t i = 0; i < np; i++) {
 			const struct clu_pod *p = clu_pod_at(r->cluster, i);
 			struct srv_stats st;
+			struct pod_mem *m = &r->smem[i];
+			double u;
+			const struct perf_gpu *g;
 			if ((size_t)p->dep != d || p->state != CLU_POD_READY)
 				continue;
 			srv_stats(clu_pod_replica(p), &st);
@@ -469,6 +497,15 @@ static void on_sample(struct sim *sim, void *ctx, uint64_t arg)
 			running += (double)st.num_requests_running;
 			waiting += (double)st.num_requests_waiting;
 			ready++;
+			/* DCGM-like: share of the interval with a kernel running; power from it */
+			u = m->t >= 0 && sim->now > m->t ? (double)(st.busy_time - m->busy) / (double)(sim->now - m->t) : 0;
+			u = u < 0 ? 0 : u > 1 ? 1 : u;
+			m->t = sim->now;
+			m->busy = st.busy_time;
+			util += u;
+			g = r->dsetup[d].gpus[p->variant];
+			power += (double)CFG_LIST_AT(dp->cfg->hardware, struct clu_hw_variant, (size_t)p->variant)->count *
+				 (0.2 * g->tdp_w + 0.8 * g->tdp_w * u * (0.25 + 0.75 * fmin(1.0, (double)st.num_requests_running / 64.0)));
 		}
 		if (ready > 0)
 			kv /= ready;
@@ -485,7 +522,21 @@ static void on_sample(struct sim *sim, void *ctx, uint64_t arg)
 			    rep_results_series(r->res, name, "servesim:router_queue_length", t,
 					       (double)rt_buffered(&dp->router)))
 				sim_err_set(&r->err, SIM_EIO, "cannot write /timeseries");
+			/* the latency of the requests that completed in the interval (NaN: none) */
+			rep_dist_of(dp->win_ttft, dp->nwin_ttft, &td);
+			rep_dist_of(dp->win_tpot, dp->nwin_tpot, &pd);
+			if (rep_results_series(r->res, name, "servesim:router_arrival_rate", t,
+					       sim->now > 0 ? (double)(dp->arrived - dp->sampled_arrived) / dt : 0) ||
+			    rep_results_series(r->res, name, "ttft_p50_s", t, td.n ? td.p50 : NAN) ||
+			    rep_results_series(r->res, name, "ttft_p99_s", t, td.n ? td.p99 : NAN) ||
+			    rep_results_series(r->res, name, "tpot_p50_s", t, pd.n ? pd.p50 : NAN) ||
+			    rep_results_series(r->res, name, "tpot_p99_s", t, pd.n ? pd.p99 : NAN) ||
+			    rep_results_series(r->res, name, "DCGM_FI_DEV_GPU_UTIL", t, ready > 0 ? 100.0 * util / ready : 0) ||
+			    rep_results_series(r->res, name, "DCGM_FI_DEV_POWER_USAGE", t, power))
+				sim_err_set(&r->err, SIM_EIO, "cannot write /timeseries");
 		}
+		dp->sampled_arrived = dp->arrived;
+		dp->nwin_ttft = dp->nwin_tpot = 0;
 	}
 	if (r->res) {
 		int64_t nc[CLU_NODE_GONE + 1];
@@ -496,8 +547,11 @@ static void on_sample(struct sim *sim, void *ctx, uint64_t arg)
 		    rep_results_series(r->res, "cluster", "nodes_provisioning", t,
 				       (double)(nc[CLU_NODE_PROVISIONING] + nc[CLU_NODE_GPU_PENDING])) ||
 		    rep_results_series(r->res, "cluster", "pods_pending", t, (double)clu_pending_pods(r->cluster)) ||
-		    rep_results_series(r->res, "cluster", "cost_usd", t, usd))
+		    rep_results_series(r->res, "cluster", "cost_usd", t, usd) ||
+		    rep_results_series(r->res, "cluster", "cost_usd_per_hour", t,
+				       sim->now > 0 ? (usd - r->last_cost) / dt * 3600.0 : 0))
 			sim_err_set(&r->err, SIM_EIO, "cannot write /timeseries");
+		r->last_cost = usd;
 	}
 	/* sample while anything is scheduled: arrivals or work in flight */
 	if (sim_evq_size(&sim->q) > 0 || r->live_head)
@@ -831,6 +885,11 @@ static void teardown(struct run *r)
 	free(r->wl_tenant);
 	free(r->class_slo);
 	free(r->podmem);
+	free(r->smem);
+	for (size_t i = 0; r->deps && i < r->ndeps; i++) {
+		free(r->deps[i].win_ttft);
+		free(r->deps[i].win_tpot);
+	}
 	free(r->events);
 	clu_free(r->cluster);
 	for (size_t i = 0; i < r->ndeps; i++)
