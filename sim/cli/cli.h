@@ -81,6 +81,7 @@ struct cli_opts {
 	bool step_by_step;
 	bool check;
 	bool explain;
+	const char *openmetrics;
 };
 /* Parses argv[1..]; `allowed` lists the options the command accepts. */
 int cli_parse(int argc, char **argv, const char *cmd, const char *allowed,

@@ -16,6 +16,7 @@ static const struct command commands[] = {
 	{"run", cmd_run, "simulate a scenario and report on it",
 	 "usage: servesim run SCENARIO.yaml [--seed N] [--set path=value]... [--out DIR] [--quiet]\n"
 	 "                    [--trace FILE [--trace-format F]] [--step-by-step] [--explain]\n"
+	 "                    [--openmetrics FILE]\n"
 	 "\n"
 	 "Simulates the scenario and prints a summary.\n"
 	 "  --seed N          random seed (overrides the scenario's seed:)\n"
@@ -32,6 +33,9 @@ static const struct command commands[] = {
 	 "                    event: slower, and the results are identical (a check)\n"
 	 "  --explain         print every autoscaler decision to stderr as it is made\n"
 	 "                    (they are in results.h5 /scale_events either way)\n"
+	 "  --openmetrics FILE  write the time series as OpenMetrics text (vLLM, DCGM and\n"
+	 "                    kube-state-metrics names; timestamps from outputs.openmetrics_epoch)\n"
+	 "                    for promtool tsdb create-blocks-from openmetrics\n"
 	 "Exit status: 0 success, 2 bad input or usage, 1 internal failure.\n"},
 	{"validate", cmd_validate, "check a scenario without running it",
 	 "usage: servesim validate SCENARIO.yaml [--set path=value]... [--print]\n"

@@ -50,13 +50,13 @@ int cli_parse_into(int argc, char **argv, const char *cmd, const char *allowed, 
 {
 	static const char *const names[] = {"seed", "set", "out", "quiet", "print", "trace",
 					    "trace-format", "gpu", "model", "tp", "dtype", "prefill",
-					    "batch", "decode-batch", "context", "profile", "json", "step-by-step", "check", "explain", NULL};
+					    "batch", "decode-batch", "context", "profile", "json", "step-by-step", "check", "explain", "openmetrics", NULL};
 	/* string-valued options and where they go */
 	const struct { const char *name; const char **dst; } strs[] = {
 		{"out", &o->out}, {"trace", &o->trace}, {"trace-format", &o->trace_format},
 		{"gpu", &o->gpu}, {"model", &o->model}, {"tp", &o->tp}, {"dtype", &o->dtype},
 		{"prefill", &o->prefill}, {"batch", &o->batch}, {"decode-batch", &o->decode_batch},
-		{"context", &o->context}, {"profile", &o->profile}, {NULL, NULL}};
+		{"context", &o->context}, {"profile", &o->profile}, {"openmetrics", &o->openmetrics}, {NULL, NULL}};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v;
 		char opt[40];

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 struct dep {
 	const struct clu_deployment_config *cfg;
@@ -73,6 +74,7 @@ struct run {
 	struct req *live_head, *live_tail;
 	int64_t next_id;
 	struct rep_results *res;
+	struct rep_om *om; /* --openmetrics */
 	struct rep_summary sum;
 	struct rep_sketch ttft, tpot, e2e, queue; /* fixed memory, whatever the trace length */
 	int64_t in_tokens, out_tokens;
@@ -186,7 +188,7 @@ static void account(struct run *r, const struct srv_req *q, int status)
 			tpot = sim_time_to_s(q->finish - q->first_token) / (double)(q->output - 1);
 		if (rep_slo_met(slo, ttft, tpot, e2e))
 			r->met++;
-		if (r->res) { /* for the /timeseries latency windows */
+		if (r->res || r->om) { /* for the /timeseries latency windows */
 			struct dep *dp = &r->deps[q->deployment];
 			XGROW(dp->win_ttft, dp->cap_ttft, dp->nwin_ttft + 1);
 			dp->win_ttft[dp->nwin_ttft++] = ttft;
@@ -466,6 +468,77 @@ static void on_arrival(struct sim *sim, void *ctx, uint64_t arg)
 
 /* ---- sampling ---- */
 
+/* The OpenMetrics name of a /timeseries metric: kube-state-metrics', vLLM's, DCGM's or ours. */
+static const char *om_family(const char *metric, const char **help)
+{
+	static const struct {
+		const char *metric, *family, *help;
+	} map[] = {
+		{"replicas_desired", "kube_deployment_spec_replicas", "Desired replicas of the deployment."},
+		{"replicas_ready", "kube_deployment_status_replicas_ready", "Ready replicas of the deployment."},
+		{"vllm:kv_cache_usage_perc", "vllm:kv_cache_usage_perc", "KV-cache usage, mean over ready replicas (0..1)."},
+		{"vllm:num_requests_running", "vllm:num_requests_running", "Requests in the running batches."},
+		{"vllm:num_requests_waiting", "vllm:num_requests_waiting", "Requests waiting in the engines."},
+		{"servesim:router_queue_length", "servesim:router_queue_length", "Requests buffered by the router."},
+		{"servesim:router_arrival_rate", "servesim:router_arrival_rate", "Arrivals per second."},
+		{"ttft_p50_s", "servesim:time_to_first_token_p50_seconds", "Median TTFT of the interval's completions."},
+		{"ttft_p99_s", "servesim:time_to_first_token_p99_seconds", "p99 TTFT of the interval's completions."},
+		{"tpot_p50_s", "servesim:time_per_output_token_p50_seconds", "Median TPOT of the interval's completions."},
+		{"tpot_p99_s", "servesim:time_per_output_token_p99_seconds", "p99 TPOT of the interval's completions."},
+		{"DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_DEV_GPU_UTIL", "GPU utilization (percent of time a kernel runs), mean."},
+		{"DCGM_FI_DEV_POWER_USAGE", "DCGM_FI_DEV_POWER_USAGE", "GPU power (W), summed."},
+		{"nodes_ready", "servesim:nodes_ready", "Nodes with allocatable GPUs."},
+		{"nodes_provisioning", "servesim:nodes_provisioning", "Nodes requested and not yet allocatable."},
+		{"pods_pending", "servesim:pods_pending", "Pods waiting for a node."},
+		{"cost_usd", "servesim:cost_usd", "Dollars billed so far."},
+		{"cost_usd_per_hour", "servesim:cost_usd_per_hour", "Billing rate."},
+	};
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcmp(map[i].metric, metric)) {
+			*help = map[i].help;
+			return map[i].family;
+		}
+	*help = "servesim series.";
+	return metric;
+}
+
+/* A label value as OpenMetrics quotes it. */
+static void om_escape(const char *in, char *out, size_t n)
+{
+	size_t o = 0;
+	for (; *in && o + 3 < n; in++) {
+		if (*in == '"' || *in == '\\')
+			out[o++] = '\\', out[o++] = *in;
+		else if (*in == '\n')
+			out[o++] = '\\', out[o++] = 'n';
+		else
+			out[o++] = *in;
+	}
+	out[o] = '\0';
+}
+
+/* One /timeseries sample: to results.h5 and to the OpenMetrics export. */
+static int emit(struct run *r, const char *deployment, const char *metric, double t, double v)
+{
+	if (r->om) {
+		const char *help, *family = om_family(metric, &help);
+		char labels[256] = "";
+		if (strcmp(deployment, "cluster")) {
+			const struct dep *dp = NULL;
+			for (size_t d = 0; d < r->ndeps && !dp; d++)
+				if (!strcmp(r->deps[d].cfg->name, deployment))
+					dp = &r->deps[d];
+			char de[96], mo[96];
+			om_escape(deployment, de, sizeof(de));
+			om_escape(dp ? dp->cfg->model : "", mo, sizeof(mo));
+			snprintf(labels, sizeof(labels), "{namespace=\"default\",deployment=\"%s\",model_name=\"%s\"}", de,
+				 mo);
+		}
+		rep_om_add(r->om, family, help, labels, t, v);
+	}
+	return r->res ? rep_results_series(r->res, deployment, metric, t, v) : 0;
+}
+
 static void on_sample(struct sim *sim, void *ctx, uint64_t arg)
 {
 	struct run *r = ctx;
@@ -512,44 +585,46 @@ static void on_sample(struct sim *sim, void *ctx, uint64_t arg)
 		dp->kv_sum += kv;
 		dp->ready_sum += ready;
 		dp->samples++;
-		if (r->res) {
+		if (r->res || r->om) {
 			const char *name = dp->cfg->name;
-			if (rep_results_series(r->res, name, "vllm:kv_cache_usage_perc", t, kv) ||
-			    rep_results_series(r->res, name, "vllm:num_requests_running", t, running) ||
-			    rep_results_series(r->res, name, "vllm:num_requests_waiting", t, waiting) ||
-			    rep_results_series(r->res, name, "replicas_ready", t, ready) ||
-			    rep_results_series(r->res, name, "replicas_desired", t, (double)clu_desired(r->cluster, d)) ||
-			    rep_results_series(r->res, name, "servesim:router_queue_length", t,
+			if (emit(r, name, "vllm:kv_cache_usage_perc", t, kv) ||
+			    emit(r, name, "vllm:num_requests_running", t, running) ||
+			    emit(r, name, "vllm:num_requests_waiting", t, waiting) ||
+			    emit(r, name, "replicas_ready", t, ready) ||
+			    emit(r, name, "replicas_desired", t, (double)clu_desired(r->cluster, d)) ||
+			    emit(r, name, "servesim:router_queue_length", t,
 					       (double)rt_buffered(&dp->router)))
 				sim_err_set(&r->err, SIM_EIO, "cannot write /timeseries");
 			/* the latency of the requests that completed in the interval (NaN: none) */
 			rep_dist_of(dp->win_ttft, dp->nwin_ttft, &td);
 			rep_dist_of(dp->win_tpot, dp->nwin_tpot, &pd);
-			if (rep_results_series(r->res, name, "servesim:router_arrival_rate", t,
+			if (emit(r, name, "servesim:router_arrival_rate", t,
 					       sim->now > 0 ? (double)(dp->arrived - dp->sampled_arrived) / dt : 0) ||
-			    rep_results_series(r->res, name, "ttft_p50_s", t, td.n ? td.p50 : NAN) ||
-			    rep_results_series(r->res, name, "ttft_p99_s", t, td.n ? td.p99 : NAN) ||
-			    rep_results_series(r->res, name, "tpot_p50_s", t, pd.n ? pd.p50 : NAN) ||
-			    rep_results_series(r->res, name, "tpot_p99_s", t, pd.n ? pd.p99 : NAN) ||
-			    rep_results_series(r->res, name, "DCGM_FI_DEV_GPU_UTIL", t, ready > 0 ? 100.0 * util / ready : 0) ||
-			    rep_results_series(r->res, name, "DCGM_FI_DEV_POWER_USAGE", t, power))
+			    emit(r, name, "ttft_p50_s", t, td.n ? td.p50 : NAN) ||
+			    emit(r, name, "ttft_p99_s", t, td.n ? td.p99 : NAN) ||
+			    emit(r, name, "tpot_p50_s", t, pd.n ? pd.p50 : NAN) ||
+			    emit(r, name, "tpot_p99_s", t, pd.n ? pd.p99 : NAN) ||
+			    emit(r, name, "DCGM_FI_DEV_GPU_UTIL", t, ready > 0 ? 100.0 * util / ready : 0) ||
+			    emit(r, name, "DCGM_FI_DEV_POWER_USAGE", t, power))
 				sim_err_set(&r->err, SIM_EIO, "cannot write /timeseries");
 		}
 		dp->sampled_arrived = dp->arrived;
 		dp->nwin_ttft = dp->nwin_tpot = 0;
 	}
-	if (r->res) {
+	{
+		/* computed whatever is written: reading the bill brings replicas up to date, and the
+		 * event count must not depend on the output options */
 		int64_t nc[CLU_NODE_GONE + 1];
 		double usd, gh, busy;
 		clu_node_counts(r->cluster, nc);
 		clu_cost(r->cluster, sim->now, &usd, &gh, &busy);
-		if (rep_results_series(r->res, "cluster", "nodes_ready", t, (double)(nc[CLU_NODE_READY] + nc[CLU_NODE_CORDONED])) ||
-		    rep_results_series(r->res, "cluster", "nodes_provisioning", t,
+		if ((r->res || r->om) && (emit(r, "cluster", "nodes_ready", t, (double)(nc[CLU_NODE_READY] + nc[CLU_NODE_CORDONED])) ||
+		    emit(r, "cluster", "nodes_provisioning", t,
 				       (double)(nc[CLU_NODE_PROVISIONING] + nc[CLU_NODE_GPU_PENDING])) ||
-		    rep_results_series(r->res, "cluster", "pods_pending", t, (double)clu_pending_pods(r->cluster)) ||
-		    rep_results_series(r->res, "cluster", "cost_usd", t, usd) ||
-		    rep_results_series(r->res, "cluster", "cost_usd_per_hour", t,
-				       sim->now > 0 ? (usd - r->last_cost) / dt * 3600.0 : 0))
+		    emit(r, "cluster", "pods_pending", t, (double)clu_pending_pods(r->cluster)) ||
+		    emit(r, "cluster", "cost_usd", t, usd) ||
+		    emit(r, "cluster", "cost_usd_per_hour", t,
+				       sim->now > 0 ? (usd - r->last_cost) / dt * 3600.0 : 0)))
 			sim_err_set(&r->err, SIM_EIO, "cannot write /timeseries");
 		r->last_cost = usd;
 	}
@@ -1125,6 +1200,63 @@ static void print_summary(const struct run *r)
 	       s->output_tokens_per_s);
 	printf("  %-10s gpu busy %.3f, kv usage mean %.3f, replicas %.1f\n", "utilization", s->gpu_busy,
 	       s->kv_usage_mean, s->replicas_mean);
+	printf("  %-10s attainment %.4f (ttft <= %g s, tpot <= %g s), goodput %.2f req/s\n", "slo", s->attainment,
+	       s->slo_ttft, s->slo_tpot, s->goodput_rps);
+	printf("  %-10s $%.2f, %.2f GPU-hours, $%.3f per million tokens\n", "cost", s->cost_usd, s->gpu_hours,
+	       s->usd_per_million_tokens);
+	printf("  %-10s %lld scale events, %lld direction reversals, total variation %lld replicas\n", "scaling",
+	       (long long)s->scale_events, (long long)s->direction_reversals, (long long)s->replica_total_variation);
+	if (s->has_score && s->feasible)
+		printf("  %-10s %.6g\n", "score", s->score);
+	else if (s->has_score) {
+		printf("  %-10s infinite:", "score");
+		for (size_t i = 0; i < s->nviolated; i++)
+			printf("%s %s (was %.4g)", i ? "," : "", s->violated[i], s->violated_value[i]);
+		printf("\n");
+	}
+}
+
+/*
+ * The run, in 200 slices when a progress bar may be shown: the event order
+ * and count do not depend on the slicing (sim_run stops between events), so
+ * a terminal never changes a result. The bar appears once the run has taken
+ * a second of wall time, and is erased at the end.
+ */
+static void hms(sim_time t, char *buf, size_t n)
+{
+	int64_t sec = t / SIM_SEC;
+	snprintf(buf, n, "%lldh%02lldm%02llds", (long long)(sec / 3600), (long long)(sec / 60 % 60), (long long)(sec % 60));
+}
+
+static void run_with_progress(struct run *r, sim_time end, bool tty, double t0)
+{
+	bool shown = false;
+	if (!tty) {
+		sim_run(&r->sim, end);
+		return;
+	}
+	for (int k = 1; k <= 200; k++) {
+		sim_time until = k == 200 ? end : end / 200 * k;
+		double wall;
+		sim_run(&r->sim, until);
+		if (r->sim.stopped || r->err.kind)
+			break;
+		wall = wall_now() - t0;
+		if (wall >= 1.0 || shown) {
+			char a[48], b[48], bar[41];
+			int fill = k / 5;
+			for (int i = 0; i < 40; i++)
+				bar[i] = i < fill ? '=' : ' ';
+			bar[40] = '\0';
+			hms(r->sim.now, a, sizeof(a));
+			hms(end, b, sizeof(b));
+			fprintf(stderr, "\r[%s] %3d%% %s of %s simulated, %.0fx real time", bar, k / 2, a, b,
+				sim_time_to_s(r->sim.now) / wall);
+			shown = true;
+		}
+	}
+	if (shown)
+		fprintf(stderr, "\r\033[K");
 }
 
 int cmd_run(int argc, char **argv)
@@ -1135,7 +1267,7 @@ int cmd_run(int argc, char **argv)
 	double t0;
 	int rc;
 
-	if ((rc = cli_load(argc, argv, "run", "seed set out quiet step-by-step trace trace-format explain", &o, &s)))
+	if ((rc = cli_load(argc, argv, "run", "seed set out quiet step-by-step trace trace-format explain openmetrics", &o, &s)))
 		return rc;
 	if (o.has_seed)
 		s.seed = (int64_t)o.seed;
@@ -1174,10 +1306,15 @@ int cmd_run(int argc, char **argv)
 	sim_err_clear(&r.err);
 	sim_init(&r.sim, (uint64_t)s.seed);
 	sim_pool_init(&r.reqs, sizeof(struct req), 4096);
+	if (o.openmetrics) {
+		double epoch = 0;
+		rep_parse_rfc3339(s.report.outputs.openmetrics_epoch, &epoch); /* checked when loaded */
+		r.om = rep_om_new(epoch);
+	}
 	if ((o.out && open_results(&r, o.out)) || build(&r))
 		goto fail;
 	/* Arrivals stop at duration; in-flight work drains until drain_timeout. */
-	sim_run(&r.sim, s.duration + s.drain_timeout);
+	run_with_progress(&r, s.duration + s.drain_timeout, !o.quiet && isatty(2), t0);
 	if (r.err.kind)
 		goto fail;
 	r.sum.scenario = s.name;
@@ -1197,6 +1334,8 @@ int cmd_run(int argc, char **argv)
 	r.sum.wall_time_s = wall_now() - t0;
 	if (o.out && write_outputs(&r, o.out, &r.err))
 		goto fail;
+	if (r.om && rep_om_write(r.om, o.openmetrics, &r.err))
+		goto fail;
 	if (!o.quiet)
 		print_summary(&r);
 	rc = 0;
@@ -1210,6 +1349,7 @@ fail:
 		rep_results_close(r.res, false, &ignore);
 	}
 out:
+	rep_om_free(r.om);
 	teardown(&r);
 	sim_release(&r.sim);
 early:

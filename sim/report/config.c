@@ -197,5 +197,16 @@ static const struct cfg_field outputs_fields[] = {
 	{NULL}};
 #undef T
 
+static int outputs_check(struct cfg_ctx *c, const struct cfg_node *n, void *obj)
+{
+	const struct rep_outputs *o = obj;
+	double t;
+	if (o->openmetrics_epoch && rep_parse_rfc3339(o->openmetrics_epoch, &t))
+		return cfg_error_at_key(c, n, "openmetrics_epoch",
+					"expected an RFC 3339 time in UTC such as 2026-01-01T00:00:00Z, got '%s'",
+					o->openmetrics_epoch);
+	return 0;
+}
+
 const struct cfg_schema rep_outputs_schema = {"outputs", sizeof(struct rep_outputs),
-					      outputs_fields, NULL, NULL};
+					      outputs_fields, outputs_check, NULL};

@@ -254,3 +254,8 @@ void rep_json_null(struct rep_json *j)
 	before_value(j);
 	puts_(j, "null");
 }
+
+void rep_json_raw(struct rep_json *j, const char *text)
+{
+	puts_(j, text);
+}

@@ -86,6 +86,8 @@ void rep_json_null(struct rep_json *j);
 void rep_fmt_double(double v, char *buf, size_t n);
 /* Appends s as a JSON string literal (quotes and escapes) to j's buffer. */
 void rep_json_escape(struct rep_json *j, const char *s);
+/* Appends text as it is (the buffer doubles as a string builder). */
+void rep_json_raw(struct rep_json *j, const char *text);
 
 /* ---- files ---- */
 
@@ -274,6 +276,17 @@ int rep_results_set_scenario(struct rep_results *r, const char *yaml_text);
 /* Appends (t, value) to /timeseries/<deployment>/<metric>. */
 int rep_results_series(struct rep_results *r, const char *deployment, const char *metric,
 		       double t_s, double value);
+/* ---- OpenMetrics export ---- */
+struct rep_om;
+/* "2026-01-01T00:00:00Z" (UTC only) as Unix seconds; -1 when malformed. */
+int rep_parse_rfc3339(const char *s, double *out);
+struct rep_om *rep_om_new(double epoch_s);
+void rep_om_free(struct rep_om *o);
+/* One sample of a family's series; labels rendered, e.g. {deployment="chat"} or "". */
+void rep_om_add(struct rep_om *o, const char *family, const char *help, const char *labels, double t_s, double v);
+/* Writes every family, then "# EOF" (temporary name, then renamed). */
+int rep_om_write(const struct rep_om *o, const char *path, struct sim_err *err);
+
 /* commit: complete the file and rename it into place; else discard. */
 int rep_results_close(struct rep_results *r, bool commit, struct sim_err *err);
 

@@ -1,0 +1,156 @@
+/*
+ * The OpenMetrics export: the run's /timeseries under the names a team's
+ * dashboards already query (vLLM, DCGM, kube-state-metrics), one family
+ * after another as the format requires, timestamps from a settable epoch,
+ * ending in "# EOF", so `promtool tsdb create-blocks-from openmetrics`
+ * loads it.
+ */
+#include "report.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct om_series {
+	char *labels; /* rendered: {a="b",c="d"} */
+	double *t, *v;
+	size_t n, cap;
+};
+
+struct om_family {
+	char *name, *help;
+	struct om_series *s;
+	size_t n, cap;
+};
+
+struct rep_om {
+	double epoch_s;
+	struct om_family *f;
+	size_t n, cap;
+};
+
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (Howard Hinnant's algorithm). */
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+	int64_t era, yoe, doy, doe;
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+int rep_parse_rfc3339(const char *s, double *out)
+{
+	int y, mo, d, h, mi, n = 0;
+	double sec;
+	char z[8] = "";
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%lf%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6)
+		return -1;
+	if (strcmp(s + n, "Z") && strcmp(s + n, "+00:00")) {
+		(void)z;
+		return -1; /* UTC only: a result must not depend on a time zone */
+	}
+	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec < 0 || sec >= 61)
+		return -1;
+	*out = (double)days_from_civil(y, mo, d) * 86400.0 + h * 3600.0 + mi * 60.0 + sec;
+	return 0;
+}
+
+struct rep_om *rep_om_new(double epoch_s)
+{
+	struct rep_om *o = xcalloc(1, sizeof(*o));
+	o->epoch_s = epoch_s;
+	return o;
+}
+
+void rep_om_free(struct rep_om *o)
+{
+	if (!o)
+		return;
+	for (size_t i = 0; i < o->n; i++) {
+		for (size_t k = 0; k < o->f[i].n; k++) {
+			free(o->f[i].s[k].labels);
+			free(o->f[i].s[k].t);
+			free(o->f[i].s[k].v);
+		}
+		free(o->f[i].s);
+		free(o->f[i].name);
+		free(o->f[i].help);
+	}
+	free(o->f);
+	free(o);
+}
+
+void rep_om_add(struct rep_om *o, const char *family, const char *help, const char *labels, double t_s, double v)
+{
+	struct om_family *f = NULL;
+	struct om_series *x = NULL;
+	for (size_t i = 0; i < o->n && !f; i++) /* a few dozen families: a scan is fine */
+		if (!strcmp(o->f[i].name, family))
+			f = &o->f[i];
+	if (!f) {
+		XGROW(o->f, o->cap, o->n + 1);
+		f = &o->f[o->n++];
+		memset(f, 0, sizeof(*f));
+		f->name = xstrdup(family);
+		f->help = xstrdup(help);
+	}
+	for (size_t k = 0; k < f->n && !x; k++)
+		if (!strcmp(f->s[k].labels, labels))
+			x = &f->s[k];
+	if (!x) {
+		XGROW(f->s, f->cap, f->n + 1);
+		x = &f->s[f->n++];
+		memset(x, 0, sizeof(*x));
+		x->labels = xstrdup(labels);
+	}
+	if (x->n == x->cap) {
+		x->cap = x->cap ? 2 * x->cap : 64;
+		x->t = xrealloc(x->t, x->cap * sizeof(double));
+		x->v = xrealloc(x->v, x->cap * sizeof(double));
+	}
+	x->t[x->n] = t_s;
+	x->v[x->n++] = v;
+}
+
+static void fmt_value(double v, char *b, size_t n)
+{
+	if (isnan(v))
+		snprintf(b, n, "NaN");
+	else if (isinf(v))
+		snprintf(b, n, v > 0 ? "+Inf" : "-Inf");
+	else
+		rep_fmt_double(v, b, n);
+}
+
+int rep_om_write(const struct rep_om *o, const char *path, struct sim_err *err)
+{
+	struct rep_json buf; /* used as a growing string */
+	int rc;
+	rep_json_init(&buf);
+	for (size_t i = 0; i < o->n; i++) {
+		const struct om_family *f = &o->f[i];
+		char line[512];
+		snprintf(line, sizeof(line), "# TYPE %s gauge\n# HELP %s %s\n", f->name, f->name, f->help);
+		rep_json_raw(&buf, line);
+		for (size_t k = 0; k < f->n; k++) {
+			const struct om_series *x = &f->s[k];
+			for (size_t j = 0; j < x->n; j++) {
+				char v[40], ts[48];
+				fmt_value(x->v[j], v, sizeof(v));
+				/* milliseconds: Prometheus' resolution, and exact in a double */
+				snprintf(ts, sizeof(ts), "%.3f", o->epoch_s + x->t[j]);
+				snprintf(line, sizeof(line), "%s%s %s %s\n", f->name, x->labels, v, ts);
+				rep_json_raw(&buf, line);
+			}
+		}
+	}
+	rep_json_raw(&buf, "# EOF\n");
+	rc = rep_write_file(path, buf.buf, buf.len, err);
+	rep_json_release(&buf);
+	return rc;
+}
