@@ -42,8 +42,12 @@ static bool allowed_opt(const char *allowed, const char *name)
 
 int cli_parse(int argc, char **argv, const char *cmd, const char *allowed, struct cli_opts *o)
 {
+	int rc;
 	memset(o, 0, sizeof(*o));
-	return cli_parse_into(argc, argv, cmd, allowed, o);
+	rc = cli_parse_into(argc, argv, cmd, allowed, o);
+	if (rc)
+		cli_opts_release(o); /* a usage error: nothing of it is used */
+	return rc;
 }
 
 int cli_parse_into(int argc, char **argv, const char *cmd, const char *allowed, struct cli_opts *o)
