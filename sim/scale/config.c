@@ -277,7 +277,7 @@ static const struct cfg_field spec_fields[] = {
 	 .doc = "kept for manifests; the target is always the enclosing deployment"},
 	{.key = "minReplicas", .type = CFG_T_INT, .off = offsetof(T, minReplicas), .def = "1",
 	 .flags = CFG_MIN, .min = 0, .has = true, .has_off = offsetof(T, has_minReplicas),
-	 .doc = "lower bound (default 1; 0 needs the HPAScaleToZero feature gate)"},
+	 .doc = "lower bound (default 1; 0 only with an Object or External metric, as with HPAScaleToZero)"},
 	{.key = "maxReplicas", .type = CFG_T_INT, .off = offsetof(T, maxReplicas),
 	 .flags = CFG_REQUIRED | CFG_MIN, .min = 1, .doc = "upper bound"},
 	{.key = "metrics", .type = CFG_T_LIST, .off = offsetof(T, metrics), .sub = &metric_schema,
@@ -291,9 +291,19 @@ static const struct cfg_field spec_fields[] = {
 static int spec_check(struct cfg_ctx *c, const struct cfg_node *n, void *obj)
 {
 	const struct hpa_spec *s = obj;
+	bool obj_or_ext = false;
 	if (s->minReplicas > s->maxReplicas)
 		return cfg_error_at_key(c, n, "minReplicas", "must not exceed maxReplicas (%lld)",
 					(long long)s->maxReplicas);
+	/* HPAScaleToZero (taken as enabled): minReplicas 0 needs an Object or External metric,
+	 * since Resource and Pods metrics have no pods to read at zero */
+	for (size_t i = 0; i < s->metrics.n; i++) {
+		int t = CFG_LIST_AT(s->metrics, struct hpa_metric_spec, i)->type;
+		obj_or_ext |= t == HPA_METRIC_OBJECT || t == HPA_METRIC_EXTERNAL;
+	}
+	if (s->has_minReplicas && s->minReplicas == 0 && !obj_or_ext)
+		return cfg_error_at_key(c, n, "minReplicas",
+					"0 is allowed only with at least one Object or External metric (HPAScaleToZero)");
 	return 0;
 }
 const struct cfg_schema sc_hpa_spec_schema = {"HorizontalPodAutoscalerSpec", sizeof(struct hpa_spec),

@@ -181,10 +181,22 @@ static void *hpa_create(const struct sc_autoscaler_config *cfg, const struct sc_
 			struct sim_err *err)
 {
 	char where[64];
+	struct hpa_ctl *h;
 	snprintf(where, sizeof(where), "deployments[%zu].autoscaler.spec", dep);
-	if (cfg->spec.metrics.n == 0)
-		return sim_err_set(err, SIM_EINPUT, "%s.metrics: the HPA needs at least one metric", where), NULL;
-	return sc_hpa_create_with(cfg, &cfg->spec, &cfg->spec.behavior, cfg->spec.has_behavior, env, dep, where, err);
+	h = sc_hpa_create_with(cfg, &cfg->spec, &cfg->spec.behavior, cfg->spec.has_behavior, env, dep, where, err);
+	if (h && h->nm == 0) { /* no metrics: the API default, cpu at 80 % utilization */
+		free(h->ms);
+		h->nm = 1;
+		h->ms = xcalloc(2, sizeof(*h->ms));
+		h->ms[0].src = HPA_SRC_RESOURCE;
+		h->ms[0].metric = SC_M_CPU;
+		h->ms[0].q = (struct sc_query){SC_M_CPU, SC_FN_NONE, SC_AGG_SUM, 0, 0};
+		h->ms[0].m.src = HPA_SRC_RESOURCE;
+		h->ms[0].m.cpu = true;
+		h->ms[0].m.ttype = HPA_T_UTILIZATION;
+		h->ms[0].m.target_utilization = 80;
+	}
+	return h;
 }
 
 static size_t list_pods(struct hpa_ctl *h)
