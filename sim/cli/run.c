@@ -5,9 +5,9 @@
  * pod is an endpoint of its deployment's router; workloads submit to the
  * routers; replicas report finished requests; what a replica gives back is
  * retried by the router. The autoscalers (sim/scale) read what the scrape
- * below reports and set each deployment's replicas. Features of rooms still
- * to come (disaggregation, Karpenter) are refused with exit 2 rather than
- * approximated.
+ * below reports and set each deployment's replicas. A prefill deployment
+ * hands each request, after its first token, to a decode deployment over a
+ * modelled network (disaggregated serving).
  */
 #include "cli.h"
 #include "../scale/hpa.h"
@@ -27,6 +27,8 @@ struct dep {
 	int64_t arrived, scraped_arrived; /* for servesim:router_arrival_rate */
 	sim_time scraped_at;
 	struct rep_osc osc;
+	size_t decode;             /* role prefill: its decode deployment */
+	struct rt_config rcfg;     /* its router's settings (decode: the decode policy) */
 	int64_t sampled_arrived; /* at the last /timeseries sample */
 	double *win_ttft, *win_tpot; /* completions since the last sample */
 	size_t nwin_ttft, nwin_tpot, cap_ttft, cap_tpot;
@@ -45,6 +47,18 @@ struct req {
 	bool lost;               /* the copy that lost the race: reports nothing */
 	bool shadow;             /* not in the live list (a duplicate, or a loser) */
 	sim_handle hedge_ev;
+	/* disaggregation: the prefill replica computes the prompt and one token, the KV
+	 * crosses the network into blocks a decode replica reserved, which generates the rest */
+	int64_t out_total;       /* output tokens asked for (q.output is 1 during prefill) */
+	int32_t prefill_rep, decode_rep;
+	struct srv_replica *decode; /* where its blocks are reserved */
+	sim_time prefill_start, prefill_end, xfer_start, xfer_end;
+	double kv_bytes, left, rate; /* bytes; bytes still to send; bytes/s now */
+	sim_time since;          /* when `left` was last brought up to date */
+	int32_t nic;             /* source node of a transfer over the network; -1: NVLink or none */
+	sim_handle xfer_ev;
+	struct req *xnext;       /* the list of transfers in flight */
+	bool disagg, waited;
 };
 
 struct source {
@@ -75,6 +89,10 @@ struct run {
 	int64_t next_id;
 	struct rep_results *res;
 	struct rep_om *om; /* --openmetrics */
+	struct req *xfers;  /* KV transfers in flight */
+	struct rep_sketch xfer_time;
+	int64_t kv_transfers, kv_waits;
+	double kv_bytes;
 	struct rep_summary sum;
 	struct rep_sketch ttft, tpot, e2e, queue; /* fixed memory, whatever the trace length */
 	int64_t in_tokens, out_tokens;
@@ -130,6 +148,16 @@ static void record(struct run *r, const struct srv_req *q)
 	row.preemptions = q->preemptions;
 	row.retries = q->retries;
 	row.priority = (int32_t)q->priority;
+	{
+		const struct req *x = q->user;
+		row.prefill_replica = x && x->disagg ? x->prefill_rep : -1;
+		row.decode_replica = x && x->disagg ? x->decode_rep : -1;
+		row.transfer_start_s = x && x->disagg ? t_s(x->xfer_start) : NAN;
+		row.transfer_end_s = x && x->disagg ? t_s(x->xfer_end) : NAN;
+		row.kv_bytes = x && x->disagg ? x->kv_bytes : 0;
+		if (x && x->disagg && x->out_total > 0)
+			row.output_tokens = x->out_total;
+	}
 	if (rep_results_add_request(r->res, &row))
 		sim_err_set(&r->err, SIM_EIO, "cannot write /requests");
 }
@@ -263,6 +291,8 @@ static void setup_groups(struct run *r)
 	}
 }
 
+static void handoff(struct run *r, struct req *x);
+
 static void on_finished(void *ctx, struct srv_replica *rep, struct srv_req *q)
 {
 	struct run *r = ctx;
@@ -270,6 +300,17 @@ static void on_finished(void *ctx, struct srv_replica *rep, struct srv_req *q)
 	(void)rep;
 	if (x->lost)
 		return;
+	if (x->disagg && x->decode_rep < 0 && x->out_total > 1) { /* prefill done: to a decode replica */
+		x->prefill_rep = q->replica;
+		x->prefill_start = q->first_scheduled;
+		x->prefill_end = r->sim.now;
+		q->finish = -1;
+		q->state = SRV_NEW;
+		handoff(r, x);
+		return;
+	}
+	if (x->disagg)
+		q->output = x->out_total;
 	r->sum.requests.completed++;
 	r->in_tokens += q->prompt;
 	r->out_tokens += q->output;
@@ -389,9 +430,166 @@ static void on_gave_up(void *ctx, struct srv_req *q, int status)
 static void on_aborted(void *ctx, struct srv_req *q)
 {
 	struct run *r = ctx;
-	if (((struct req *)q)->lost)
+	struct req *x = (struct req *)q;
+	if (x->lost)
 		return;
+	if (x->disagg) { /* given back by either pool: the whole path again, from prefill */
+		q->output = 1;
+		q->generated = 0;
+		q->transferred = false;
+		x->decode_rep = -1;
+		x->decode = NULL;
+	}
 	rt_retry(&r->deps[q->deployment].router, q);
+}
+
+/* ---- disaggregation: the KV transfer ---- */
+
+static double nic_bandwidth(const struct clu_kv_transfer *k)
+{
+	return k->bandwidth > 0 ? k->bandwidth : k->network == 0 ? 50e9 : 12.5e9; /* 400 / 100 Gb/s */
+}
+
+static sim_time nic_latency(const struct clu_kv_transfer *k)
+{
+	return k->has_latency ? k->latency : k->network == 0 ? 10 * SIM_US : 100 * SIM_US;
+}
+
+static void on_xfer_flow_done(struct sim *sim, void *ctx, uint64_t arg);
+
+/* Transfers leaving one NIC share it equally: bring each up to date, then
+ * give each its new share and its new finish. */
+static void nic_rebalance(struct run *r, int32_t nic, double bw)
+{
+	int64_t n = 0;
+	for (struct req *y = r->xfers; y; y = y->xnext)
+		if (y->nic == nic && y->left > 0) {
+			y->left -= y->rate * sim_time_to_s(r->sim.now - y->since);
+			if (y->left < 0)
+				y->left = 0;
+			y->since = r->sim.now;
+			n++;
+		}
+	for (struct req *y = r->xfers; y; y = y->xnext)
+		if (y->nic == nic && y->left > 0) {
+			y->rate = bw / (double)n;
+			sim_cancel(&r->sim, y->xfer_ev);
+			y->xfer_ev = sim_schedule_in(&r->sim, (sim_time)ceil(y->left / y->rate * 1e9), on_xfer_flow_done, y,
+						     (uint64_t)(uintptr_t)r);
+		}
+}
+
+static void xfer_remove(struct run *r, struct req *x)
+{
+	for (struct req **p = &r->xfers; *p; p = &(*p)->xnext)
+		if (*p == x) {
+			*p = x->xnext;
+			break;
+		}
+	x->xnext = NULL;
+}
+
+static void on_xfer_arrived(struct sim *sim, void *ctx, uint64_t arg);
+
+static void on_xfer_flow_done(struct sim *sim, void *ctx, uint64_t arg)
+{
+	struct req *x = ctx;
+	struct run *r = (struct run *)(uintptr_t)arg;
+	const struct clu_kv_transfer *k = &r->deps[x->q.deployment].cfg->kv_transfer;
+	int32_t nic = x->nic;
+	x->left = 0;
+	x->xfer_ev = SIM_HANDLE_NONE;
+	xfer_remove(r, x);
+	if (nic >= 0)
+		nic_rebalance(r, nic, nic_bandwidth(k)); /* the others speed up */
+	x->xfer_ev = sim_schedule_in(sim, nic >= 0 ? nic_latency(k) : 2 * SIM_US, on_xfer_arrived, x, arg);
+}
+
+static void on_handoff_retry(struct sim *sim, void *ctx, uint64_t arg)
+{
+	(void)sim;
+	handoff((struct run *)(uintptr_t)arg, ctx);
+}
+
+/* Reserve blocks on a decode replica (waiting when none can take it), then send the KV. */
+static void handoff(struct run *r, struct req *x)
+{
+	struct srv_req *q = &x->q;
+	const struct dep *pd = &r->deps[q->deployment];
+	const struct clu_kv_transfer *k = &pd->cfg->kv_transfer;
+	struct dep *dd = &r->deps[pd->decode];
+	struct srv_replica *rep = rt_pick(&dd->router, q);
+	const struct clu_pod *src, *dst;
+	const struct clu_dep_setup *ds = &r->dsetup[q->deployment];
+	x->xfer_ev = SIM_HANDLE_NONE;
+	if (!rep || !srv_reserve(rep, q->prompt + 1)) {
+		if (!x->waited) {
+			x->waited = true;
+			r->kv_waits++;
+		}
+		x->xfer_ev = sim_schedule_in(&r->sim, 10 * SIM_MS, on_handoff_retry, x, (uint64_t)(uintptr_t)r);
+		return;
+	}
+	x->decode = rep;
+	x->decode_rep = srv_id(rep);
+	x->kv_bytes = (double)q->prompt * perf_kv_bytes_per_token(ds->llm, ds->llm->dtype, 1);
+	x->xfer_start = r->sim.now;
+	src = clu_pod_at(r->cluster, (size_t)x->prefill_rep);
+	dst = clu_pod_at(r->cluster, (size_t)x->decode_rep);
+	x->since = r->sim.now;
+	x->left = x->kv_bytes;
+	x->xnext = r->xfers;
+	r->xfers = x;
+	if (src->node && dst->node && src->node == dst->node) { /* NVLink inside the node: no NIC */
+		const struct perf_gpu *g = ds->gpus[0];
+		double bw = k->nvlink_bandwidth > 0		  ? k->nvlink_bandwidth
+			    : g->interconnect_bandwidth > 0 ? g->interconnect_bandwidth
+							    : g->pcie_bandwidth;
+		x->nic = -1;
+		x->rate = bw;
+		if (k->layerwise) /* all but the last layer went while the prefill ran */
+			x->left = fmax(x->kv_bytes / (double)ds->llm->layers,
+				       x->kv_bytes - bw * sim_time_to_s(x->prefill_end - x->prefill_start));
+		x->xfer_ev = sim_schedule_in(&r->sim, (sim_time)ceil(x->left / bw * 1e9), on_xfer_flow_done, x,
+					     (uint64_t)(uintptr_t)r);
+		return;
+	}
+	x->nic = src->node ? src->node->id : -2;
+	x->rate = 0;
+	if (k->layerwise) {
+		int64_t n = 1;
+		for (struct req *y = r->xfers; y; y = y->xnext)
+			n += y != x && y->nic == x->nic && y->left > 0;
+		x->left = fmax(x->kv_bytes / (double)ds->llm->layers,
+			       x->kv_bytes - nic_bandwidth(k) / (double)n * sim_time_to_s(x->prefill_end - x->prefill_start));
+	}
+	nic_rebalance(r, x->nic, nic_bandwidth(k));
+}
+
+static void on_xfer_arrived(struct sim *sim, void *ctx, uint64_t arg)
+{
+	struct req *x = ctx;
+	struct run *r = (struct run *)(uintptr_t)arg;
+	struct srv_req *q = &x->q;
+	const struct clu_pod *dst = clu_pod_at(r->cluster, (size_t)x->decode_rep);
+	x->xfer_ev = SIM_HANDLE_NONE;
+	if (clu_pod_replica(dst) != x->decode || dst->state != CLU_POD_READY) {
+		/* the decode pod went meanwhile: its reservation went with it (or is given back) */
+		if (clu_pod_replica(dst) == x->decode && x->decode)
+			srv_unreserve(x->decode, q->prompt + 1);
+		x->decode = NULL;
+		x->decode_rep = -1;
+		handoff(r, x);
+		return;
+	}
+	x->xfer_end = sim->now;
+	r->kv_transfers++;
+	r->kv_bytes += x->kv_bytes;
+	rep_sketch_add(&r->xfer_time, sim_time_to_s(x->xfer_end - x->xfer_start));
+	/* the client's first token comes from the decode side, once the KV is there (vLLM's P/D proxy) */
+	q->first_token = sim->now;
+	q->output = x->out_total;
+	srv_submit_transferred(x->decode, q);
 }
 
 static void on_endpoint_up(void *ctx, struct clu_pod *p)
@@ -457,8 +655,18 @@ static void on_arrival(struct sim *sim, void *ctx, uint64_t arg)
 	x->hedge_ev = SIM_HANDLE_NONE;
 	x->twin = NULL;
 	x->lost = x->shadow = false;
+	x->disagg = dp->decode != SIZE_MAX;
+	x->waited = false;
+	x->xfer_ev = SIM_HANDLE_NONE;
+	x->decode = NULL;
+	x->prefill_rep = x->decode_rep = -1;
+	x->xfer_start = x->xfer_end = -1;
+	x->kv_bytes = 0;
+	x->out_total = q->output;
+	if (x->disagg)
+		q->output = 1; /* the prefill replica computes the prompt and samples one token */
 	rt_submit(&dp->router, q);
-	if (r->s->router.hedge_after > 0 && r->live_tail == x)
+	if (r->s->router.hedge_after > 0 && r->live_tail == x && !x->disagg)
 		x->hedge_ev = sim_schedule_in(sim, r->s->router.hedge_after, on_hedge, x, (uint64_t)(uintptr_t)r);
 	if (wl_source_next(&src->w, &src->next))
 		sim_schedule(sim, src->next.t, on_arrival, src, 0);
@@ -828,14 +1036,6 @@ static int start_autoscalers(struct run *r)
 
 /* ---- building the rooms ---- */
 
-static int unsupported(struct run *r, const char *what)
-{
-	return sim_err_set(&r->err, SIM_EINPUT,
-			   "%s: %s is not simulated yet; today a run has deployments with a fixed number of "
-			   "replicas on dedicated GPUs, fed by synthetic workloads",
-			   r->s->doc.file, what);
-}
-
 /* Resolves what the cluster needs: models and GPUs from the catalog. */
 static int resolve(struct run *r, struct clu_setup *su)
 {
@@ -848,8 +1048,6 @@ static int resolve(struct run *r, struct clu_setup *su)
 		const struct clu_deployment_config *c = CFG_LIST_AT(s->deployments, struct clu_deployment_config, i);
 		struct clu_dep_setup *ds = &r->dsetup[i];
 		ds->cfg = c;
-		if (c->role != 0)
-			return unsupported(r, "prefill/decode disaggregation (role)");
 		snprintf(key, sizeof(key), "deployments[%zu].model", i);
 		if (!(ds->llm = perf_find_llm(&cc, cfg_lookup(s->doc.root, key), c->model, &r->s->catalog)))
 			return -1;
@@ -906,9 +1104,17 @@ static int build(struct run *r)
 	r->deps = xcalloc(r->ndeps, sizeof(*r->deps));
 	for (size_t i = 0; i < r->ndeps; i++) {
 		r->deps[i].cfg = CFG_LIST_AT(r->s->deployments, struct clu_deployment_config, i);
-		rt_router_init(&r->deps[i].router, &r->sim, &r->s->router, r->deps[i].cfg->name, (uint64_t)r->s->seed,
+		r->deps[i].rcfg = r->s->router;
+		r->deps[i].decode = r->s->decode_of[i];
+		rt_router_init(&r->deps[i].router, &r->sim, &r->deps[i].rcfg, r->deps[i].cfg->name, (uint64_t)r->s->seed,
 			       &rh, &r->err);
 	}
+	for (size_t i = 0; i < r->ndeps; i++) /* a decode deployment's router uses the decode policy */
+		if (r->deps[i].decode != SIZE_MAX) {
+			struct dep *dd = &r->deps[r->deps[i].decode];
+			dd->rcfg.policy = r->deps[i].cfg->kv_transfer.decode_policy;
+			dd->router.ops = rt_policies[dd->rcfg.policy];
+		}
 	setup_groups(r);
 	rc = resolve(r, &su);
 	if (!rc) {
@@ -996,6 +1202,7 @@ static void teardown(struct run *r)
 	rep_sketch_free(&r->tpot);
 	rep_sketch_free(&r->e2e);
 	rep_sketch_free(&r->queue);
+	rep_sketch_free(&r->xfer_time);
 }
 
 /* ---- results ---- */
@@ -1082,6 +1289,10 @@ static void summarise(struct run *r)
 	s->ndeployments = r->ndeps;
 	s->tenants = r->tenants;
 	s->ntenants = r->ntenants;
+	s->kv_transfers = r->kv_transfers;
+	s->kv_waits = r->kv_waits;
+	s->kv_bytes = r->kv_bytes;
+	rep_dist_of_sketch(&r->xfer_time, &s->kv_transfer);
 	if (r->s->report.has_score)
 		rep_score_eval(&r->s->report.score, s);
 }

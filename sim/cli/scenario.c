@@ -92,6 +92,8 @@ static int scn_check(struct cfg_ctx *c, const struct cfg_node *n, void *obj)
 		const struct wl_config *w = CFG_LIST_AT(s->workloads, struct wl_config, i);
 		size_t found = SIZE_MAX, matches = 0;
 		for (size_t d = 0; d < s->deployments.n; d++) {
+			if (!w->deployment && dep_at(s, d)->role == 2)
+				continue; /* a decode deployment is reached through its prefill one */
 			if (w->deployment ? !strcmp(w->deployment, dep_at(s, d)->name)
 					  : w->model ? !strcmp(w->model, dep_at(s, d)->model) : true) {
 				if (found == SIZE_MAX)
@@ -124,6 +126,43 @@ static int scn_check(struct cfg_ctx *c, const struct cfg_node *n, void *obj)
 		}
 		s->workload_target[i] = found;
 	}
+
+	/* Disaggregation: each prefill deployment names a decode deployment; decode
+	 * deployments are reached only through one; workloads go to prefill or colocated. */
+	s->decode_of = sim_arena_alloc(&c->doc->arena, sizeof(size_t) * (s->deployments.n + 1));
+	for (size_t d = 0; d < s->deployments.n; d++) {
+		const struct clu_deployment_config *dp = dep_at(s, d);
+		s->decode_of[d] = SIZE_MAX;
+		snprintf(key, sizeof(key), "deployments[%zu]", d);
+		if (dp->role == 1 && !dp->has_kv_transfer)
+			return cfg_error_at_key(c, cfg_lookup(n, key), "role",
+						"a prefill deployment needs kv_transfer: {decode: NAME}");
+		if (dp->role != 1 && dp->has_kv_transfer)
+			return cfg_error_at_key(c, cfg_lookup(n, key), "kv_transfer", "only a prefill deployment sends KV");
+		if (dp->role == 1) {
+			for (size_t e = 0; e < s->deployments.n; e++)
+				if (!strcmp(dep_at(s, e)->name, dp->kv_transfer.decode))
+					s->decode_of[d] = e;
+			size_t mark;
+			snprintf(key, sizeof(key), "deployments[%zu].kv_transfer.decode", d);
+			mark = cfg_path_push_key(c, key);
+			if (s->decode_of[d] == SIZE_MAX)
+				return cfg_error(c, cfg_lookup(n, key), "no deployment named '%s'", dp->kv_transfer.decode);
+			if (dep_at(s, s->decode_of[d])->role != 2)
+				return cfg_error(c, cfg_lookup(n, key), "'%s' must have role: decode", dp->kv_transfer.decode);
+			if (strcmp(dep_at(s, s->decode_of[d])->model, dp->model))
+				return cfg_error(c, cfg_lookup(n, key), "'%s' serves another model (%s, not %s)",
+						 dp->kv_transfer.decode, dep_at(s, s->decode_of[d])->model, dp->model);
+			cfg_path_pop(c, mark);
+		}
+	}
+	for (size_t i = 0; i < s->workloads.n; i++)
+		if (dep_at(s, s->workload_target[i])->role == 2) {
+			snprintf(key, sizeof(key), "workloads[%zu]", i);
+			return cfg_error_at_key(c, n, key,
+						"workload '%s' goes to a decode deployment: send it to the prefill one",
+						CFG_LIST_AT(s->workloads, struct wl_config, i)->name);
+		}
 
 	/* Pinned node pools exist; pools exist for every GPU when a cluster is given. */
 	for (size_t d = 0; d < s->deployments.n; d++) {

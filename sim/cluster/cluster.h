@@ -100,6 +100,18 @@ struct clu_pod_faults {
 	sim_time restart_backoff, max_restart_backoff;
 };
 
+/* Disaggregated serving: where a prefill deployment sends each prompt's KV. */
+struct clu_kv_transfer {
+	const char *decode;   /* the decode deployment */
+	int decode_policy;    /* enum rt_policy: how a decode replica is chosen */
+	int network;          /* 0 rdma, 1 ethernet: the nodes' NIC class */
+	double bandwidth;     /* bytes/s per node NIC; 0: the class's */
+	sim_time latency;     /* per transfer */
+	bool has_latency;     /* else the class's */
+	double nvlink_bandwidth; /* bytes/s when both replicas share a node; 0: the GPU's interconnect */
+	bool layerwise;       /* send layer by layer while the prefill runs */
+};
+
 struct clu_deployment_config {
 	const char *name;
 	const char *model; /* catalog name or path to an LLM yaml */
@@ -118,6 +130,8 @@ struct clu_deployment_config {
 	struct clu_pod_faults faults;
 	const struct cfg_node *autoscaler; /* decoded by sim/scale */
 	const char *node_pool;             /* pin to one pool (optional) */
+	struct clu_kv_transfer kv_transfer; /* role prefill */
+	bool has_kv_transfer;
 };
 
 extern const struct cfg_schema clu_cluster_schema;

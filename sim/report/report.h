@@ -137,6 +137,9 @@ struct rep_request_row {
 	double arrival_s, first_scheduled_s, first_token_s, finish_s;
 	int64_t prompt_tokens, output_tokens, cached_tokens;
 	int32_t preemptions, retries, priority;
+	/* disaggregation (-1 / NaN / 0 when colocated) */
+	int32_t prefill_replica, decode_replica;
+	double transfer_start_s, transfer_end_s, kv_bytes;
 };
 
 struct rep_request_counts {
@@ -226,6 +229,10 @@ struct rep_summary {
 	int64_t scale_events, direction_reversals, replica_total_variation;
 	const struct rep_group *classes, *deployments, *tenants;
 	size_t nclasses, ndeployments, ntenants;
+	/* disaggregation: KV transfers (count 0: none) */
+	int64_t kv_transfers, kv_waits;
+	double kv_bytes;
+	struct rep_dist kv_transfer;
 	/* score: NaN when no score: block; feasible = false when a constraint is violated */
 	bool has_score, feasible;
 	double score;

@@ -217,6 +217,19 @@ void rep_summary_json(const struct rep_summary *s, struct rep_json *j)
 	rep_json_key(j, "replica_total_variation");
 	rep_json_int(j, s->replica_total_variation);
 	rep_json_end_object(j);
+	rep_json_key(j, "kv_transfer");
+	rep_json_begin_object(j);
+	rep_json_key(j, "transfers");
+	rep_json_int(j, s->kv_transfers);
+	rep_json_key(j, "bytes");
+	rep_json_double(j, s->kv_bytes);
+	rep_json_key(j, "p50_s");
+	rep_json_double(j, s->kv_transfer.n ? s->kv_transfer.p50 : NAN);
+	rep_json_key(j, "p99_s");
+	rep_json_double(j, s->kv_transfer.n ? s->kv_transfer.p99 : NAN);
+	rep_json_key(j, "waits");
+	rep_json_int(j, s->kv_waits);
+	rep_json_end_object(j);
 	rep_json_key(j, "throughput");
 	rep_json_begin_object(j);
 	rep_json_key(j, "input_tokens_per_s");
@@ -307,6 +320,11 @@ static const struct rep_col request_cols[] = {
 	{"preemptions", REP_COL_I32, offsetof(R, preemptions), 0},
 	{"retries", REP_COL_I32, offsetof(R, retries), 0},
 	{"priority", REP_COL_I32, offsetof(R, priority), 0},
+	{"prefill_replica", REP_COL_I32, offsetof(R, prefill_replica), 0},
+	{"decode_replica", REP_COL_I32, offsetof(R, decode_replica), 0},
+	{"transfer_start_s", REP_COL_F64, offsetof(R, transfer_start_s), 0},
+	{"transfer_end_s", REP_COL_F64, offsetof(R, transfer_end_s), 0},
+	{"kv_bytes", REP_COL_F64, offsetof(R, kv_bytes), 0},
 };
 #undef R
 

@@ -82,6 +82,8 @@ int rt_router_init(struct rt_router *rt, struct sim *s, const struct rt_config *
 		   const char *deployment, uint64_t seed, const struct rt_hooks *hooks,
 		   struct sim_err *err);
 void rt_router_release(struct rt_router *rt);
+/* The replica the policy would give q, without sending it (NULL: none ready). */
+struct srv_replica *rt_pick(struct rt_router *rt, const struct srv_req *q);
 /* A request for this deployment: routed, buffered, or given up. */
 void rt_submit(struct rt_router *rt, struct srv_req *q);
 /* A duplicate of a request that is slow to start (hedging): routed like a

@@ -140,6 +140,11 @@ static void route(struct rt_router *rt, struct srv_req *q)
 		give_up(rt, q, SRV_REJECTED);
 }
 
+struct srv_replica *rt_pick(struct rt_router *rt, const struct srv_req *q)
+{
+	return rt->neps ? rt->eps[rt->ops->pick(rt, q)] : NULL;
+}
+
 void rt_submit(struct rt_router *rt, struct srv_req *q)
 {
 	if (rt->neps == 0 || rt->buf_n > 0) /* keep order behind what waits already */

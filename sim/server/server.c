@@ -78,6 +78,7 @@ struct srv_replica {
 
 	struct srv_req *wait_head, *wait_tail, *swap_head, *swap_tail;
 	int64_t nwait, nswap, swap_blocks, swap_cap;
+	int64_t reserved; /* GPU blocks held for KV transfers, in flight or queued */
 	struct srv_req *run_head, *run_tail, *pre_head, *pre_tail;
 	int64_t nrun, npre;
 
@@ -572,11 +573,16 @@ static double swap_in(struct srv_replica *r, int64_t *budget)
 		struct srv_req *q = r->swap_head;
 		int64_t nb = blocks_for(r, q->computed);
 		int64_t now_need = q->computed % r->bs == 0 ? 1 : 0; /* this step's token */
-		if (!kv_alloc(&r->kv, nb + now_need))
+		if (!kv_alloc(&r->kv, (q->transferred ? 0 : nb) + now_need))
 			break;
 		LIST_REMOVE(r->swap_head, r->swap_tail, q, qprev, qnext);
 		r->nswap--;
-		r->swap_blocks -= nb;
+		if (q->transferred) { /* its blocks were reserved and filled over the network */
+			q->transferred = false;
+			r->reserved -= nb;
+			nb = 0;
+		} else
+			r->swap_blocks -= nb;
 		q->state = SRV_RUNNING;
 		LIST_PUSH_BACK(r->run_head, r->run_tail, q, rprev, rnext);
 		r->nrun++;
@@ -924,6 +930,41 @@ bool srv_submit(struct srv_replica *r, struct srv_req *q)
 	return true;
 }
 
+bool srv_reserve(struct srv_replica *r, int64_t tokens)
+{
+	int64_t nb = blocks_for(r, tokens);
+	srv_sync(r); /* a decode run holds its blocks ahead: settle it first */
+	if (!kv_alloc(&r->kv, nb))
+		return false;
+	r->reserved += nb;
+	return true;
+}
+
+void srv_unreserve(struct srv_replica *r, int64_t tokens)
+{
+	int64_t nb = blocks_for(r, tokens);
+	srv_sync(r);
+	kv_free_anon(&r->kv, nb);
+	r->reserved -= nb;
+}
+
+void srv_submit_transferred(struct srv_replica *r, struct srv_req *q)
+{
+	srv_sync(r);
+	q->replica = r->id;
+	q->computed = q->prompt; /* the prompt's KV is here; the first token was sampled by prefill */
+	q->nheld = 0;
+	q->decoding = false;
+	q->transferred = true;
+	q->state = SRV_SWAPPED;
+	if (q->first_scheduled < 0)
+		q->first_scheduled = r->sim->now;
+	LIST_PUSH_BACK(r->swap_head, r->swap_tail, q, qprev, qnext);
+	r->nswap++;
+	if (!r->busy)
+		next_step_at_now(r);
+}
+
 void srv_stats(struct srv_replica *r, struct srv_stats *out)
 {
 	srv_sync(r);
@@ -951,7 +992,12 @@ static void take_out(struct srv_replica *r, struct srv_req *q)
 	case SRV_SWAPPED:
 		LIST_REMOVE(r->swap_head, r->swap_tail, q, qprev, qnext);
 		r->nswap--;
-		r->swap_blocks -= blocks_for(r, q->computed);
+		if (q->transferred) {
+			kv_free_anon(&r->kv, blocks_for(r, q->computed));
+			r->reserved -= blocks_for(r, q->computed);
+			q->transferred = false;
+		} else
+			r->swap_blocks -= blocks_for(r, q->computed);
 		break;
 	case SRV_RUNNING:
 		run_remove(r, q);
@@ -1108,6 +1154,8 @@ bool srv_check(struct srv_replica *r)
 	}
 	if (r->busy && !r->begin_pending && r->step_decodes > 0 && !r->stretch)
 		anon += dec_need(r, r->S);
+	/* KV transfers hold their reserved blocks */
+	anon += r->reserved;
 	/* a run of decode steps holds its whole run's blocks from the start */
 	return r->stretch || anon == r->kv.used_anon;
 }

@@ -74,6 +74,7 @@ struct srv_req {
 	uint32_t heap_idx;
 	bool decoding;
 	bool cancelled; /* leaves at the end of the step in flight */
+	bool transferred; /* its prompt's KV came over the network (disaggregation): blocks reserved */
 };
 
 /* ---- a replica ---- */
@@ -104,6 +105,15 @@ void srv_free(struct srv_replica *r);
  * prompt + output longer than max_model_len or than the whole KV cache. */
 bool srv_submit(struct srv_replica *r, struct srv_req *q);
 void srv_set_fast_stepping(struct srv_replica *r, bool on);
+/* Disaggregated decode: blocks for a prompt of `tokens` (plus its first
+ * output token) are reserved before its KV is sent; false when they do not
+ * fit now. srv_unreserve gives them back (the transfer was abandoned). */
+bool srv_reserve(struct srv_replica *r, int64_t tokens);
+void srv_unreserve(struct srv_replica *r, int64_t tokens);
+/* The request whose prompt KV has arrived into reserved blocks: it joins
+ * the decode batch at the next step, as a swapped-in sequence does, with
+ * its first token already generated. */
+void srv_submit_transferred(struct srv_replica *r, struct srv_req *q);
 /* Takes every request out (the replica is lost or its drain ran out):
  * fn gets each, in arrival order, to retry or fail; their blocks are freed
  * and the step in flight is dropped. The replica is idle afterwards. */
