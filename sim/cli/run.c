@@ -203,7 +203,8 @@ static void lose(struct run *r, struct req *x)
 	r->zombies[r->nzombies++] = x;
 }
 
-/* A request ended (status 0 completed, 1 failed, 2 dropped): its class, deployment and tenant. */
+/* A request ended (status 0 completed, 1 failed, 2 dropped): the run's latency
+ * distributions, and its class, deployment and tenant. */
 static void account(struct run *r, const struct srv_req *q, int status)
 {
 	size_t w = (size_t)q->workload, c = r->wl_class[w];
@@ -214,6 +215,11 @@ static void account(struct run *r, const struct srv_req *q, int status)
 		e2e = sim_time_to_s(q->finish - q->arrival);
 		if (q->output > 1)
 			tpot = sim_time_to_s(q->finish - q->first_token) / (double)(q->output - 1);
+		rep_sketch_add(&r->ttft, ttft);
+		rep_sketch_add(&r->e2e, e2e);
+		rep_sketch_add(&r->queue, sim_time_to_s(q->first_scheduled - q->arrival));
+		if (tpot >= 0)
+			rep_sketch_add(&r->tpot, tpot);
 		if (rep_slo_met(slo, ttft, tpot, e2e))
 			r->met++;
 		if (r->res || r->om) { /* for the /timeseries latency windows */
@@ -314,11 +320,6 @@ static void on_finished(void *ctx, struct srv_replica *rep, struct srv_req *q)
 	r->sum.requests.completed++;
 	r->in_tokens += q->prompt;
 	r->out_tokens += q->output;
-	rep_sketch_add(&r->ttft, sim_time_to_s(q->first_token - q->arrival));
-	rep_sketch_add(&r->e2e, sim_time_to_s(q->finish - q->arrival));
-	rep_sketch_add(&r->queue, sim_time_to_s(q->first_scheduled - q->arrival));
-	if (q->output > 1)
-		rep_sketch_add(&r->tpot, sim_time_to_s(q->finish - q->first_token) / (double)(q->output - 1));
 	account(r, q, 0);
 	record(r, q);
 	release_req(r, (struct req *)q);
@@ -674,6 +675,44 @@ static void on_arrival(struct sim *sim, void *ctx, uint64_t arg)
 		sim_stop(sim); /* a broken trace row: the run ends with its error */
 }
 
+/* ---- GPU signals (for /timeseries and the autoscalers' scrape) ---- */
+
+/* Grows a by-pod memory to n pods; new pods have never been read. */
+static void pod_mem_fit(struct pod_mem **a, size_t *cap, size_t n)
+{
+	size_t old = *cap;
+	if (n <= old)
+		return;
+	*cap = n * 2;
+	*a = xrealloc(*a, *cap * sizeof(**a));
+	for (size_t i = old; i < *cap; i++)
+		(*a)[i] = (struct pod_mem){-1, 0};
+}
+
+struct gpu_signals {
+	double util;  /* DCGM_FI_DEV_GPU_UTIL / 100: share of the interval with a kernel running */
+	double sm;    /* DCGM_FI_PROF_SM_ACTIVE: busy time weighted by how full the batch keeps the SMs */
+	double power; /* DCGM_FI_DEV_POWER_USAGE, W over the pod's GPUs: 20 % TDP idle, up to TDP */
+};
+
+/* A pod's signals since `m` last read it (m is brought up to now). */
+static struct gpu_signals gpu_signals(const struct run *r, const struct clu_pod *p, const struct srv_stats *st,
+				      struct pod_mem *m)
+{
+	const struct perf_gpu *g = r->dsetup[p->dep].gpus[p->variant];
+	int64_t count = CFG_LIST_AT(r->deps[p->dep].cfg->hardware, struct clu_hw_variant, (size_t)p->variant)->count;
+	sim_time now = r->sim.now;
+	double idle_w = 0.2 * g->tdp_w;
+	struct gpu_signals x;
+	x.util = m->t >= 0 && now > m->t ? (double)(st->busy_time - m->busy) / (double)(now - m->t) : 0;
+	x.util = x.util < 0 ? 0 : x.util > 1 ? 1 : x.util;
+	m->t = now;
+	m->busy = st->busy_time;
+	x.sm = x.util * (0.25 + 0.75 * fmin(1.0, (double)st->num_requests_running / 64.0));
+	x.power = (double)count * (idle_w + (g->tdp_w - idle_w) * x.sm);
+	return x;
+}
+
 /* ---- sampling ---- */
 
 /* The OpenMetrics name of a /timeseries metric: kube-state-metrics', vLLM's, DCGM's or ours. */
@@ -754,13 +793,7 @@ static void on_sample(struct sim *sim, void *ctx, uint64_t arg)
 	(void)arg;
 	size_t np = clu_npods(r->cluster);
 	double dt = sim_time_to_s(r->s->report.outputs.timeseries_interval);
-	if (np > r->smem_cap) {
-		size_t old = r->smem_cap;
-		r->smem_cap = np * 2;
-		r->smem = xrealloc(r->smem, r->smem_cap * sizeof(*r->smem));
-		for (size_t i = old; i < r->smem_cap; i++)
-			r->smem[i] = (struct pod_mem){-1, 0};
-	}
+	pod_mem_fit(&r->smem, &r->smem_cap, np);
 	for (size_t d = 0; d < r->ndeps; d++) {
 		struct dep *dp = &r->deps[d];
 		double kv = 0, running = 0, waiting = 0, ready = 0, util = 0, power = 0;
@@ -768,9 +801,7 @@ static void on_sample(struct sim *sim, void *ctx, uint64_t arg)
 		for (size_t i = 0; i < np; i++) {
 			const struct clu_pod *p = clu_pod_at(r->cluster, i);
 			struct srv_stats st;
-			struct pod_mem *m = &r->smem[i];
-			double u;
-			const struct perf_gpu *g;
+			struct gpu_signals gs;
 			if ((size_t)p->dep != d || p->state != CLU_POD_READY)
 				continue;
 			srv_stats(clu_pod_replica(p), &st);
@@ -778,15 +809,9 @@ static void on_sample(struct sim *sim, void *ctx, uint64_t arg)
 			running += (double)st.num_requests_running;
 			waiting += (double)st.num_requests_waiting;
 			ready++;
-			/* DCGM-like: share of the interval with a kernel running; power from it */
-			u = m->t >= 0 && sim->now > m->t ? (double)(st.busy_time - m->busy) / (double)(sim->now - m->t) : 0;
-			u = u < 0 ? 0 : u > 1 ? 1 : u;
-			m->t = sim->now;
-			m->busy = st.busy_time;
-			util += u;
-			g = r->dsetup[d].gpus[p->variant];
-			power += (double)CFG_LIST_AT(dp->cfg->hardware, struct clu_hw_variant, (size_t)p->variant)->count *
-				 (0.2 * g->tdp_w + 0.8 * g->tdp_w * u * (0.25 + 0.75 * fmin(1.0, (double)st.num_requests_running / 64.0)));
+			gs = gpu_signals(r, p, &st, &r->smem[i]);
+			util += gs.util;
+			power += gs.power;
 		}
 		if (ready > 0)
 			kv /= ready;
@@ -881,13 +906,7 @@ static void env_scrape(void *ctx, size_t dep, struct sc_scrape *x)
 	struct dep *dp = &r->deps[dep];
 	size_t np = clu_npods(r->cluster), n = 0;
 	sim_time now = r->sim.now;
-	if (np > r->podmem_cap) {
-		size_t old = r->podmem_cap;
-		r->podmem_cap = np * 2;
-		r->podmem = xrealloc(r->podmem, r->podmem_cap * sizeof(*r->podmem));
-		for (size_t i = old; i < r->podmem_cap; i++)
-			r->podmem[i] = (struct pod_mem){-1, 0};
-	}
+	pod_mem_fit(&r->podmem, &r->podmem_cap, np);
 	for (size_t i = 0; i < np; i++) {
 		const struct clu_pod *p = clu_pod_at(r->cluster, i);
 		n += (size_t)p->dep == dep && (p->state == CLU_POD_READY || p->state == CLU_POD_DRAINING) &&
@@ -901,25 +920,13 @@ static void env_scrape(void *ctx, size_t dep, struct sc_scrape *x)
 	n = 0;
 	for (size_t i = 0; i < np; i++) {
 		const struct clu_pod *p = clu_pod_at(r->cluster, i);
-		const struct clu_hw_variant *hw;
-		const struct perf_gpu *g;
 		struct srv_replica *rep = clu_pod_replica(p);
 		struct srv_stats st;
-		struct pod_mem *m = &r->podmem[i];
-		double util, sm, idle_w;
+		struct gpu_signals gs;
 		if ((size_t)p->dep != dep || !(p->state == CLU_POD_READY || p->state == CLU_POD_DRAINING) || !rep)
 			continue;
 		srv_stats(rep, &st);
-		/* DCGM_FI_DEV_GPU_UTIL: share of the interval with a kernel running */
-		util = m->t >= 0 && now > m->t ? (double)(st.busy_time - m->busy) / (double)(now - m->t) : 0;
-		util = util < 0 ? 0 : util > 1 ? 1 : util;
-		m->t = now;
-		m->busy = st.busy_time;
-		/* DCGM_FI_PROF_SM_ACTIVE: busy time weighted by how full the batch keeps the SMs */
-		sm = util * (0.25 + 0.75 * fmin(1.0, (double)st.num_requests_running / 64.0));
-		hw = CFG_LIST_AT(dp->cfg->hardware, struct clu_hw_variant, (size_t)p->variant);
-		g = r->dsetup[dep].gpus[p->variant];
-		idle_w = 0.2 * g->tdp_w;
+		gs = gpu_signals(r, p, &st, &r->podmem[i]);
 		x->pod_ids[n] = (int32_t)i;
 #define V(metric) x->values[(size_t)(metric) * x->npods + n]
 		V(SC_M_RUNNING) = (double)st.num_requests_running;
@@ -929,11 +936,11 @@ static void env_scrape(void *ctx, size_t dep, struct sc_scrape *x)
 		V(SC_M_PROMPT_TOTAL) = (double)st.prompt_tokens_total;
 		V(SC_M_GEN_TOTAL) = (double)st.generation_tokens_total;
 		V(SC_M_SUCCESS_TOTAL) = (double)st.requests_success_total;
-		V(SC_M_GPU_UTIL) = 100.0 * util;
-		V(SC_M_SM_ACTIVE) = sm;
-		V(SC_M_POWER) = (double)hw->count * (idle_w + (g->tdp_w - idle_w) * sm);
+		V(SC_M_GPU_UTIL) = 100.0 * gs.util;
+		V(SC_M_SM_ACTIVE) = gs.sm;
+		V(SC_M_POWER) = gs.power;
 		/* the API server and scheduler loop: half a core idle, 3 more when the engine steps */
-		V(SC_M_CPU) = 0.5 + 3.0 * util;
+		V(SC_M_CPU) = 0.5 + 3.0 * gs.util;
 		V(SC_M_MEMORY) = 16.0 * 1073741824.0 + 2097152.0 * (double)(st.num_requests_running + st.num_requests_waiting);
 		V(SC_M_CONCURRENCY) = (double)(st.num_requests_running + st.num_requests_waiting + st.num_requests_swapped);
 		for (int h = 0; h < SC_HISTS; h++) {
