@@ -325,4 +325,4 @@ static sim_time hpa_first(const struct sc_autoscaler_config *cfg)
 	return cfg->controller.sync_period; /* the informer resyncs, then the first sync */
 }
 
-const struct autoscaler_ops sc_hpa_ops = {"hpa", hpa_create, hpa_tick, sc_hpa_destroy, hpa_first};
+const struct autoscaler_ops sc_hpa_ops = {.name = "hpa", .create = hpa_create, .tick = hpa_tick, .destroy = sc_hpa_destroy, .first = hpa_first};

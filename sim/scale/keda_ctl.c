@@ -141,4 +141,4 @@ static sim_time keda_first(const struct sc_autoscaler_config *cfg)
 	return 0;
 }
 
-const struct autoscaler_ops sc_keda_ops = {"keda", keda_create, keda_tick, keda_destroy, keda_first};
+const struct autoscaler_ops sc_keda_ops = {.name = "keda", .create = keda_create, .tick = keda_tick, .destroy = keda_destroy, .first = keda_first};

@@ -12,7 +12,7 @@
  * buffers requests, and its queue counts as demand, read at once.
  *
  * Knative's autoscaler scrapes the queue-proxies itself (every second),
- * so the KPA bypasses the Prometheus pipeline: see sc_runtime_new.
+ * so the KPA bypasses the Prometheus pipeline (kpa_pipeline).
  */
 #include "ctl.h"
 
@@ -66,6 +66,13 @@ static double demand(const struct kpa_ctl *k, const struct sc_series *s, sim_tim
 	return v;
 }
 
+/* Bounded above by hi, then below by lo. */
+static int32_t clamp(int32_t x, int32_t lo, int32_t hi)
+{
+	x = x > hi ? hi : x;
+	return x < lo ? lo : x;
+}
+
 static sim_time kpa_tick(void *state, const struct sc_series *series)
 {
 	struct kpa_ctl *k = state;
@@ -90,14 +97,8 @@ static sim_time kpa_tick(void *state, const struct sc_series *series)
 	max_down = c->max_scale_down_rate > 0 ? (int32_t)floor(rp / c->max_scale_down_rate) : 0;
 	/* the threshold compares the unclamped panic recommendation */
 	over = ceil(panic / target) / rp >= c->panic_threshold_percentage / 100.0;
-	if (dspc > max_up)
-		dspc = max_up;
-	if (dspc < max_down)
-		dspc = max_down;
-	if (dppc > max_up)
-		dppc = max_up;
-	if (dppc < max_down)
-		dppc = max_down;
+	dspc = clamp(dspc, max_down, max_up);
+	dppc = clamp(dppc, max_down, max_up);
 	if (over)
 		k->panic_since = now; /* entering, or extending */
 	else if (k->panic_since >= 0 && now > k->panic_since + c->stable_window) {
@@ -175,4 +176,12 @@ static sim_time kpa_first(const struct sc_autoscaler_config *cfg)
 	return cfg->kpa.tick_interval;
 }
 
-const struct autoscaler_ops sc_kpa_ops = {"kpa", kpa_create, kpa_tick, kpa_destroy, kpa_first};
+/* Knative's autoscaler scrapes the queue-proxies each second, directly: no adapter lag. */
+static struct sc_pipeline kpa_pipeline(const struct sc_autoscaler_config *cfg)
+{
+	(void)cfg;
+	return (struct sc_pipeline){SIM_SEC, 0};
+}
+
+const struct autoscaler_ops sc_kpa_ops = {.name = "kpa", .create = kpa_create, .tick = kpa_tick,
+					  .destroy = kpa_destroy, .first = kpa_first, .pipeline = kpa_pipeline};

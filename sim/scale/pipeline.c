@@ -216,17 +216,16 @@ struct sc_runtime *sc_runtime_new(const struct sc_env *env, const struct sc_auto
 		const struct sc_pipeline *pl = &d->pl;
 		d->rt = rt;
 		d->pl = cfgs[i].metrics_pipeline;
-		if (cfgs[i].type == SC_KPA) /* Knative's autoscaler scrapes queue-proxies each second, directly */
-			d->pl = (struct sc_pipeline){SIM_SEC, 0};
 		d->dep = i;
 		d->cfg = &cfgs[i];
 		d->ops = sc_autoscalers[cfgs[i].type];
 		if (!d->ops)
 			continue;
 		d->want_hist = sc_config_wants_hist(&cfgs[i]);
+		if (d->ops->pipeline)
+			d->pl = d->ops->pipeline(&cfgs[i]);
 		/* enough history for the lag and the longest window (the predictive policy keeps its own) */
-		d->series.cap = (size_t)((pl->lag + 2 * SIM_MIN + sc_config_max_window(&cfgs[i]) +
-					  (cfgs[i].type == SC_KPA ? cfgs[i].kpa.stable_window : 4 * pl->scrape_interval)) /
+		d->series.cap = (size_t)((pl->lag + 2 * SIM_MIN + sc_config_max_window(&cfgs[i]) + 4 * pl->scrape_interval) /
 					 pl->scrape_interval) + 8;
 		d->series.buf = xcalloc(d->series.cap, sizeof(*d->series.buf));
 		d->state = d->ops->create(&cfgs[i], &rt->env, i, err);

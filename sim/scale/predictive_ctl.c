@@ -132,4 +132,4 @@ static sim_time pred_first(const struct sc_autoscaler_config *cfg)
 	return cfg->predictive.sync_period;
 }
 
-const struct autoscaler_ops sc_predictive_ops = {"predictive", pred_create, pred_tick, pred_destroy, pred_first};
+const struct autoscaler_ops sc_predictive_ops = {.name = "predictive", .create = pred_create, .tick = pred_tick, .destroy = pred_destroy, .first = pred_first};

@@ -409,6 +409,9 @@ sim_time sc_config_max_window(const struct sc_autoscaler_config *cfg)
 	case SC_PREDICTIVE:
 		w = cfg->predictive.q.window;
 		break;
+	case SC_KPA:
+		w = cfg->kpa.stable_window;
+		break;
 	default:
 		break;
 	}

@@ -304,7 +304,7 @@ double sc_query_pod(const struct sc_series *s, sim_time at, const struct sc_quer
 double sc_query_total(const struct sc_series *s, sim_time at, const struct sc_query *q, bool *has);
 /* Does any query of this autoscaler need histogram buckets in the scrapes? */
 bool sc_config_wants_hist(const struct sc_autoscaler_config *cfg);
-/* The longest query window of an autoscaler (0: none). */
+/* The longest window an autoscaler looks back over (0: none). */
 sim_time sc_config_max_window(const struct sc_autoscaler_config *cfg);
 
 /* ---- autoscalers ---- */
@@ -322,6 +322,9 @@ struct autoscaler_ops {
 	void (*destroy)(void *state);
 	/* the first pass comes this long after creation */
 	sim_time (*first)(const struct sc_autoscaler_config *cfg);
+	/* optional: how this controller sees metrics, when not through the
+	 * configured Prometheus pipeline (Knative scrapes its pods itself) */
+	struct sc_pipeline (*pipeline)(const struct sc_autoscaler_config *cfg);
 };
 
 extern const struct autoscaler_ops sc_hpa_ops, sc_kpa_ops, sc_keda_ops, sc_predictive_ops;
