@@ -101,6 +101,19 @@ void rep_dist_of_sketch(const struct rep_sketch *s, struct rep_dist *d)
 	d->max = s->max;
 }
 
+/* "key": value, the pair summary.json is made of. */
+static void json_num(struct rep_json *j, const char *key, double v)
+{
+	rep_json_key(j, key);
+	rep_json_double(j, v);
+}
+
+static void json_count(struct rep_json *j, const char *key, int64_t v)
+{
+	rep_json_key(j, key);
+	rep_json_int(j, v);
+}
+
 static void json_dist(struct rep_json *j, const char *key, const struct rep_dist *d)
 {
 	const char *k[] = {"mean", "p50", "p90", "p99", "max"};
@@ -123,37 +136,25 @@ static void json_group(struct rep_json *j, const struct rep_group *g, bool dep, 
 	rep_json_begin_object(j);
 	rep_json_key(j, "requests");
 	rep_json_begin_object(j);
-	rep_json_key(j, "arrived");
-	rep_json_int(j, g->arrived);
-	rep_json_key(j, "completed");
-	rep_json_int(j, g->completed);
-	rep_json_key(j, "failed");
-	rep_json_int(j, g->failed);
-	rep_json_key(j, "dropped");
-	rep_json_int(j, g->dropped);
+	json_count(j, "arrived", g->arrived);
+	json_count(j, "completed", g->completed);
+	json_count(j, "failed", g->failed);
+	json_count(j, "dropped", g->dropped);
 	rep_json_end_object(j);
 	if (cls) {
-		rep_json_key(j, "ttft_s");
-		rep_json_double(j, g->ttft_thr);
-		rep_json_key(j, "tpot_s");
-		rep_json_double(j, g->tpot_thr);
+		json_num(j, "ttft_s", g->ttft_thr);
+		json_num(j, "tpot_s", g->tpot_thr);
 	} else {
 		json_dist(j, "ttft_s", &g->ttft_d);
 		json_dist(j, "tpot_s", &g->tpot_d);
 	}
-	rep_json_key(j, "attainment");
-	rep_json_double(j, g->attainment);
-	rep_json_key(j, "goodput_rps");
-	rep_json_double(j, g->goodput_rps);
+	json_num(j, "attainment", g->attainment);
+	json_num(j, "goodput_rps", g->goodput_rps);
 	if (dep) {
-		rep_json_key(j, "replicas_mean");
-		rep_json_double(j, g->replicas_mean);
-		rep_json_key(j, "scale_events");
-		rep_json_int(j, g->scale_events);
-		rep_json_key(j, "direction_reversals");
-		rep_json_int(j, g->reversals);
-		rep_json_key(j, "replica_total_variation");
-		rep_json_int(j, g->total_variation);
+		json_num(j, "replicas_mean", g->replicas_mean);
+		json_count(j, "scale_events", g->scale_events);
+		json_count(j, "direction_reversals", g->reversals);
+		json_count(j, "replica_total_variation", g->total_variation);
 	}
 	rep_json_end_object(j);
 }
@@ -164,20 +165,14 @@ void rep_summary_json(const struct rep_summary *s, struct rep_json *j)
 	rep_json_begin_object(j);
 	rep_json_key(j, "scenario");
 	rep_json_str(j, s->scenario);
-	rep_json_key(j, "seed");
-	rep_json_int(j, (int64_t)s->seed);
+	json_count(j, "seed", (int64_t)s->seed);
 	rep_json_key(j, "requests");
 	rep_json_begin_object(j);
-	rep_json_key(j, "arrived");
-	rep_json_int(j, r->arrived);
-	rep_json_key(j, "completed");
-	rep_json_int(j, r->completed);
-	rep_json_key(j, "failed");
-	rep_json_int(j, r->failed);
-	rep_json_key(j, "dropped");
-	rep_json_int(j, r->dropped);
-	rep_json_key(j, "in_flight_at_end");
-	rep_json_int(j, r->in_flight_at_end);
+	json_count(j, "arrived", r->arrived);
+	json_count(j, "completed", r->completed);
+	json_count(j, "failed", r->failed);
+	json_count(j, "dropped", r->dropped);
+	json_count(j, "in_flight_at_end", r->in_flight_at_end);
 	rep_json_end_object(j);
 	json_dist(j, "ttft_s", &s->ttft);
 	json_dist(j, "tpot_s", &s->tpot);
@@ -185,14 +180,10 @@ void rep_summary_json(const struct rep_summary *s, struct rep_json *j)
 	json_dist(j, "queue_s", &s->queue);
 	rep_json_key(j, "slo");
 	rep_json_begin_object(j);
-	rep_json_key(j, "ttft_s");
-	rep_json_double(j, s->slo_ttft);
-	rep_json_key(j, "tpot_s");
-	rep_json_double(j, s->slo_tpot);
-	rep_json_key(j, "attainment");
-	rep_json_double(j, s->attainment);
-	rep_json_key(j, "goodput_rps");
-	rep_json_double(j, s->goodput_rps);
+	json_num(j, "ttft_s", s->slo_ttft);
+	json_num(j, "tpot_s", s->slo_tpot);
+	json_num(j, "attainment", s->attainment);
+	json_num(j, "goodput_rps", s->goodput_rps);
 	rep_json_key(j, "classes");
 	rep_json_begin_object(j);
 	for (size_t i = 0; i < s->nclasses; i++)
@@ -201,50 +192,34 @@ void rep_summary_json(const struct rep_summary *s, struct rep_json *j)
 	rep_json_end_object(j);
 	rep_json_key(j, "cost");
 	rep_json_begin_object(j);
-	rep_json_key(j, "usd");
-	rep_json_double(j, s->cost_usd);
-	rep_json_key(j, "gpu_hours");
-	rep_json_double(j, s->gpu_hours);
-	rep_json_key(j, "usd_per_million_tokens");
-	rep_json_double(j, s->usd_per_million_tokens);
+	json_num(j, "usd", s->cost_usd);
+	json_num(j, "gpu_hours", s->gpu_hours);
+	json_num(j, "usd_per_million_tokens", s->usd_per_million_tokens);
 	rep_json_end_object(j);
 	rep_json_key(j, "oscillation");
 	rep_json_begin_object(j);
-	rep_json_key(j, "scale_events");
-	rep_json_int(j, s->scale_events);
-	rep_json_key(j, "direction_reversals");
-	rep_json_int(j, s->direction_reversals);
-	rep_json_key(j, "replica_total_variation");
-	rep_json_int(j, s->replica_total_variation);
+	json_count(j, "scale_events", s->scale_events);
+	json_count(j, "direction_reversals", s->direction_reversals);
+	json_count(j, "replica_total_variation", s->replica_total_variation);
 	rep_json_end_object(j);
 	rep_json_key(j, "kv_transfer");
 	rep_json_begin_object(j);
-	rep_json_key(j, "transfers");
-	rep_json_int(j, s->kv_transfers);
-	rep_json_key(j, "bytes");
-	rep_json_double(j, s->kv_bytes);
-	rep_json_key(j, "p50_s");
-	rep_json_double(j, s->kv_transfer.n ? s->kv_transfer.p50 : NAN);
-	rep_json_key(j, "p99_s");
-	rep_json_double(j, s->kv_transfer.n ? s->kv_transfer.p99 : NAN);
-	rep_json_key(j, "waits");
-	rep_json_int(j, s->kv_waits);
+	json_count(j, "transfers", s->kv_transfers);
+	json_num(j, "bytes", s->kv_bytes);
+	json_num(j, "p50_s", s->kv_transfer.n ? s->kv_transfer.p50 : NAN);
+	json_num(j, "p99_s", s->kv_transfer.n ? s->kv_transfer.p99 : NAN);
+	json_count(j, "waits", s->kv_waits);
 	rep_json_end_object(j);
 	rep_json_key(j, "throughput");
 	rep_json_begin_object(j);
-	rep_json_key(j, "input_tokens_per_s");
-	rep_json_double(j, s->input_tokens_per_s);
-	rep_json_key(j, "output_tokens_per_s");
-	rep_json_double(j, s->output_tokens_per_s);
+	json_num(j, "input_tokens_per_s", s->input_tokens_per_s);
+	json_num(j, "output_tokens_per_s", s->output_tokens_per_s);
 	rep_json_end_object(j);
 	rep_json_key(j, "utilization");
 	rep_json_begin_object(j);
-	rep_json_key(j, "gpu_busy");
-	rep_json_double(j, s->gpu_busy);
-	rep_json_key(j, "kv_usage_mean");
-	rep_json_double(j, s->kv_usage_mean);
-	rep_json_key(j, "replicas_mean");
-	rep_json_double(j, s->replicas_mean);
+	json_num(j, "gpu_busy", s->gpu_busy);
+	json_num(j, "kv_usage_mean", s->kv_usage_mean);
+	json_num(j, "replicas_mean", s->replicas_mean);
 	rep_json_end_object(j);
 	rep_json_key(j, "workloads");
 	rep_json_begin_object(j);
@@ -252,8 +227,7 @@ void rep_summary_json(const struct rep_summary *s, struct rep_json *j)
 		const struct rep_workload *w = &s->workloads[i];
 		rep_json_key(j, w->name);
 		rep_json_begin_object(j);
-		rep_json_key(j, "arrived");
-		rep_json_int(j, w->arrived);
+		json_count(j, "arrived", w->arrived);
 		if (w->trace) {
 			const char *k[] = {"trace_rows", "skipped_rows", "filtered_rows", "failed_rows", "capped_rows",
 					   "thinned_rows", "superposed_copies"};
@@ -292,12 +266,9 @@ void rep_summary_json(const struct rep_summary *s, struct rep_json *j)
 		}
 		rep_json_end_array(j);
 	}
-	rep_json_key(j, "sim_time_s");
-	rep_json_double(j, sim_time_to_s(s->sim_time));
-	rep_json_key(j, "events_processed");
-	rep_json_int(j, (int64_t)s->events_processed);
-	rep_json_key(j, "wall_time_s");
-	rep_json_double(j, s->wall_time_s);
+	json_num(j, "sim_time_s", sim_time_to_s(s->sim_time));
+	json_count(j, "events_processed", (int64_t)s->events_processed);
+	json_num(j, "wall_time_s", s->wall_time_s);
 	rep_json_end_object(j);
 }
 
