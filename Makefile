@@ -14,7 +14,7 @@ CMOCKA_LIBS = $(shell pkg-config --libs cmocka)
 
 B       ?= build
 SRCS    := $(sort $(filter-out sim/cli/main.c,$(wildcard sim/*/*.c)))
-OBJS    := $(SRCS:%.c=$(B)/obj/%.o) $(B)/obj/gen/catalog.o
+OBJS    := $(SRCS:%.c=$(B)/obj/%.o) $(B)/obj/gen/catalog.o $(B)/obj/gen/version.o
 CATALOG := $(sort $(wildcard models/gpus/*.yaml models/llms/*.yaml))
 TESTS   := $(sort $(wildcard tests/unit/test_*.c))
 TBINS   := $(TESTS:tests/unit/%.c=$(B)/tests/%)
@@ -23,7 +23,7 @@ HDRS    := $(wildcard sim/*/*.h) $(wildcard tests/unit/*.h)
 # `make V=1` shows whole commands.
 Q       := $(if $(V),,@)
 
-.PHONY: all test san bench run clean docs calibrate check-deps unit scenario-tests
+.PHONY: all test san bench run clean docs calibrate check-deps unit scenario-tests FORCE
 .DELETE_ON_ERROR:
 
 all: $(B)/servesim
@@ -48,6 +48,16 @@ $(B)/obj/gen/catalog.o: $(B)/gen/catalog.c $(HDRS) $(B)/.deps
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  CC      $<")
 	$(Q)$(CC) $(CSTD) $(OPT) $(WARN) $(EXTRA_CFLAGS) $(DEP_CFLAGS) -Isim -c $< -o $@
+
+# The version (git describe) is regenerated at every make, and the file only
+# replaced when it changes, so nothing relinks needlessly.
+$(B)/gen/version.c: FORCE
+	@mkdir -p $(dir $@)
+	@tools/gen-version > $@.tmp && { cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@; }
+
+$(B)/obj/gen/version.o: $(B)/gen/version.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CSTD) $(OPT) $(WARN) $(EXTRA_CFLAGS) -c $< -o $@
 
 $(B)/libservesim.a: $(OBJS)
 	@rm -f $@

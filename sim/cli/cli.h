@@ -1,61 +1,24 @@
 /*
- * sim/cli: the top of the ladder. Assembles a scenario from the rooms'
- * sections, checks references between them, runs it and hands the results
- * to report. Nothing includes this room except its own files and tests.
+ * sim/cli: the top of the ladder. Owns the command line: option parsing,
+ * the output files (summary.json, results.h5, OpenMetrics) and what is
+ * printed; simulations are sim/run's. Nothing includes this room except its
+ * own files.
  *
  * Invariants:
- *  - A scenario that loads is consistent: every name it refers to exists.
  *  - A run writes its outputs completely or not at all.
+ *  - Bad input or usage exits 2 with a message; nothing is half-written.
  */
 #ifndef SIM_CLI_H
 #define SIM_CLI_H
 
-#include "../cluster/cluster.h"
-#include "../config/config.h"
-#include "../core/core.h"
-#include "../report/report.h"
-#include "../route/route.h"
-#include "../scale/scale.h"
-#include "../workload/workload.h"
+#include "../run/run.h"
 
-#define SERVESIM_VERSION "0.1.0"
+#include <stdio.h>
 
-struct scenario {
-	struct cfg_doc doc;
-	const char *name, *description;
-	int64_t seed;
-	sim_time duration, drain_timeout;
-	double rate_multiplier;
-	struct perf_catalog_extra catalog; /* scenario-defined GPUs and LLMs */
-	struct clu_cluster_config cluster;
-	bool has_cluster;
-	struct cfg_list deployments; /* of struct clu_deployment_config */
-	struct rt_config router;
-	struct cfg_list workloads;   /* of struct wl_config */
-	struct rep_config report;
-	/* decoded from the raw nodes the rooms keep */
-	struct sc_autoscaler_config *autoscalers; /* one per deployment */
-	struct sc_node_autoscaler_config node_autoscaler;
-	size_t *workload_target; /* deployment index of each workload */
-	size_t *decode_of;       /* prefill deployment -> its decode deployment (SIZE_MAX: none) */
-};
-
-/* Loads, applies overrides (assignments "path=value"), decodes and checks. */
-int scn_load(struct scenario *s, const char *path, const char *const *sets,
-	     size_t nsets, struct sim_err *err);
-void scn_release(struct scenario *s);
-
-/* Documentation roots: every schema a scenario can contain, with the path
- * prefix its keys appear under. */
-struct scn_doc_root {
-	const char *prefix;
-	const struct cfg_schema *schema;
-	const char *title;
-};
-extern const struct scn_doc_root scn_doc_roots[];
-extern const struct cfg_schema scn_schema;
-/* Writes the key reference (markdown tables) to f. */
-void scn_write_reference(FILE *f);
+/* Writes the scenario key reference (markdown tables) to f. */
+void cli_write_reference(FILE *f);
+/* The terminal summary of a run. */
+void cli_print_summary(const struct rep_summary *s);
 
 /* Subcommands; each returns the process exit status. */
 int cmd_run(int argc, char **argv);

@@ -72,10 +72,38 @@ static const struct command commands[] = {
 static void overview(FILE *f)
 {
 	fprintf(f, "servesim %s: deterministic simulator of LLM inference clusters on Kubernetes\n\n"
-		   "usage: servesim COMMAND [ARGS]\n\ncommands:\n", SERVESIM_VERSION);
+		   "usage: servesim COMMAND [ARGS]\n\ncommands:\n", servesim_version);
 	for (const struct command *c = commands; c->name; c++)
 		fprintf(f, "  %-10s %s\n", c->name, c->summary);
 	fprintf(f, "\n'servesim help COMMAND' tells more; docs/scenario.md describes scenarios.\n");
+}
+
+struct ref_ctx {
+	FILE *f;
+};
+
+static void ref_row(void *ud, const char *path, const struct cfg_field *f)
+{
+	struct ref_ctx *r = ud;
+	fprintf(r->f, "| `%s` | %s", path, cfg_type_name(f));
+	if (f->type == CFG_T_ENUM) {
+		fputs(": ", r->f);
+		for (size_t i = 0; f->enums[i]; i++)
+			fprintf(r->f, "%s`%s`", i ? ", " : "", f->enums[i]);
+	}
+	fprintf(r->f, " | %s | %s |\n",
+		(f->flags & CFG_REQUIRED) ? "required" : f->def ? f->def : "-",
+		f->doc ? f->doc : "");
+}
+
+void cli_write_reference(FILE *f)
+{
+	struct ref_ctx r = {f};
+	for (size_t i = 0; scn_doc_roots[i].schema; i++) {
+		fprintf(f, "\n### %s\n\n| key | type | default | meaning |\n|---|---|---|---|\n",
+			scn_doc_roots[i].title);
+		cfg_schema_walk(scn_doc_roots[i].schema, scn_doc_roots[i].prefix, ref_row, &r);
+	}
 }
 
 int cmd_help(int argc, char **argv)
@@ -90,7 +118,7 @@ int cmd_help(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "scenario")) {
 		printf("## Scenario key reference\n");
-		scn_write_reference(stdout);
+		cli_write_reference(stdout);
 		return 0;
 	}
 	for (const struct command *c = commands; c->name; c++)
@@ -109,7 +137,7 @@ int cmd_version(int argc, char **argv)
 		fprintf(stderr, "servesim version: takes no arguments\n");
 		return 2;
 	}
-	printf("servesim %s\n", SERVESIM_VERSION);
+	printf("servesim %s\n", servesim_version);
 	return 0;
 }
 

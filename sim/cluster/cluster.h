@@ -101,10 +101,11 @@ struct clu_pod_faults {
 };
 
 /* Disaggregated serving: where a prefill deployment sends each prompt's KV. */
+enum clu_network { CLU_NET_RDMA, CLU_NET_ETHERNET };
 struct clu_kv_transfer {
 	const char *decode;   /* the decode deployment */
 	int decode_policy;    /* enum rt_policy: how a decode replica is chosen */
-	int network;          /* 0 rdma, 1 ethernet: the nodes' NIC class */
+	int network;          /* enum clu_network: the nodes' NIC class */
 	double bandwidth;     /* bytes/s per node NIC; 0: the class's */
 	sim_time latency;     /* per transfer */
 	bool has_latency;     /* else the class's */
@@ -112,12 +113,14 @@ struct clu_kv_transfer {
 	bool layerwise;       /* send layer by layer while the prefill runs */
 };
 
+enum clu_role { CLU_ROLE_COLOCATED, CLU_ROLE_PREFILL, CLU_ROLE_DECODE };
+
 struct clu_deployment_config {
 	const char *name;
 	const char *model; /* catalog name or path to an LLM yaml */
 	const char *gpu;   /* one GPU type, or hardware variants below */
 	struct cfg_list hardware; /* of struct clu_hw_variant */
-	int role; /* 0 colocated, 1 prefill, 2 decode */
+	int role; /* enum clu_role */
 	struct srv_engine_config engine;
 	struct perf_config perf;
 	int64_t replicas;

@@ -36,6 +36,8 @@ typedef int64_t sim_time;
 #define SIM_TIME_MAX INT64_MAX
 
 static inline double sim_time_to_s(sim_time t) { return (double)t / 1e9; }
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
+int64_t sim_days_from_civil(int64_t y, int64_t m, int64_t d);
 
 /* ---- errors -------------------------------------------------------------- */
 
@@ -110,6 +112,9 @@ void sim_pool_init(struct sim_pool *p, size_t obj_size, size_t per_chunk);
 void sim_pool_release(struct sim_pool *p);
 void *sim_pool_get(struct sim_pool *p); /* zeroed */
 void sim_pool_put(struct sim_pool *p, void *obj);
+
+/* SHA-256 of data as 64 lowercase hex digits and a NUL (FIPS 180-4). */
+void sim_sha256_hex(const void *data, size_t n, char out[65]);
 
 /* ---- random streams ------------------------------------------------------ */
 
@@ -210,8 +215,9 @@ bool sim_reschedule(struct sim *s, sim_handle h, sim_time t);
  * the queue still holds later events). */
 void sim_run(struct sim *s, sim_time until);
 void sim_stop(struct sim *s);
-/* The current simulation, for messages from sim_bug() and logging. */
-extern const struct sim *sim_current;
+/* The simulation running in this thread, for the time in messages from
+ * sim_bug() and logging; it never reaches a result. */
+extern _Thread_local const struct sim *sim_current;
 
 /* ---- logging ------------------------------------------------------------- */
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-const struct sim *sim_current;
+_Thread_local const struct sim *sim_current;
 enum sim_log_level sim_log_threshold = SIM_LOG_WARN;
 
 void sim_err_clear(struct sim_err *e)

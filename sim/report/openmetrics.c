@@ -30,18 +30,6 @@ struct rep_om {
 	size_t n, cap;
 };
 
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (Howard Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-	int64_t era, yoe, doy, doe;
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 int rep_parse_rfc3339(const char *s, double *out)
 {
 	int y, mo, d, h, mi, n = 0;
@@ -56,8 +44,65 @@ int rep_parse_rfc3339(const char *s, double *out)
 	}
 	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec < 0 || sec >= 61)
 		return -1;
-	*out = (double)days_from_civil(y, mo, d) * 86400.0 + h * 3600.0 + mi * 60.0 + sec;
+	*out = (double)sim_days_from_civil(y, mo, d) * 86400.0 + h * 3600.0 + mi * 60.0 + sec;
 	return 0;
+}
+
+/* The OpenMetrics name of a /timeseries metric: kube-state-metrics', vLLM's, DCGM's or ours. */
+const char *rep_om_family(const char *metric, const char **help)
+{
+	static const struct {
+		const char *metric, *family, *help;
+	} map[] = {
+		{"replicas_desired", "kube_deployment_spec_replicas", "Desired replicas of the deployment."},
+		{"replicas_ready", "kube_deployment_status_replicas_ready", "Ready replicas of the deployment."},
+		{"vllm:kv_cache_usage_perc", "vllm:kv_cache_usage_perc", "KV-cache usage, mean over ready replicas (0..1)."},
+		{"vllm:num_requests_running", "vllm:num_requests_running", "Requests in the running batches."},
+		{"vllm:num_requests_waiting", "vllm:num_requests_waiting", "Requests waiting in the engines."},
+		{"servesim:router_queue_length", "servesim:router_queue_length", "Requests buffered by the router."},
+		{"servesim:router_arrival_rate", "servesim:router_arrival_rate", "Arrivals per second."},
+		{"ttft_p50_s", "servesim:time_to_first_token_p50_seconds", "Median TTFT of the interval's completions."},
+		{"ttft_p99_s", "servesim:time_to_first_token_p99_seconds", "p99 TTFT of the interval's completions."},
+		{"tpot_p50_s", "servesim:time_per_output_token_p50_seconds", "Median TPOT of the interval's completions."},
+		{"tpot_p99_s", "servesim:time_per_output_token_p99_seconds", "p99 TPOT of the interval's completions."},
+		{"DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_DEV_GPU_UTIL", "GPU utilization (percent of time a kernel runs), mean."},
+		{"DCGM_FI_DEV_POWER_USAGE", "DCGM_FI_DEV_POWER_USAGE", "GPU power (W), summed."},
+		{"nodes_ready", "servesim:nodes_ready", "Nodes with allocatable GPUs."},
+		{"nodes_provisioning", "servesim:nodes_provisioning", "Nodes requested and not yet allocatable."},
+		{"pods_pending", "servesim:pods_pending", "Pods waiting for a node."},
+		{"cost_usd", "servesim:cost_usd", "Dollars billed so far."},
+		{"cost_usd_per_hour", "servesim:cost_usd_per_hour", "Billing rate."},
+	};
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcmp(map[i].metric, metric)) {
+			*help = map[i].help;
+			return map[i].family;
+		}
+	*help = "servesim series.";
+	return metric;
+}
+
+/* A label value as OpenMetrics quotes it. */
+static void om_escape(const char *in, char *out, size_t n)
+{
+	size_t o = 0;
+	for (; *in && o + 3 < n; in++) {
+		if (*in == '"' || *in == '\\')
+			out[o++] = '\\', out[o++] = *in;
+		else if (*in == '\n')
+			out[o++] = '\\', out[o++] = 'n';
+		else
+			out[o++] = *in;
+	}
+	out[o] = '\0';
+}
+
+void rep_om_deployment_labels(char *out, size_t n, const char *deployment, const char *model)
+{
+	char de[96], mo[96];
+	om_escape(deployment, de, sizeof(de));
+	om_escape(model, mo, sizeof(mo));
+	snprintf(out, n, "{namespace=\"default\",deployment=\"%s\",model_name=\"%s\"}", de, mo);
 }
 
 struct rep_om *rep_om_new(double epoch_s)

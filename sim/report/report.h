@@ -214,6 +214,8 @@ void rep_osc_add(struct rep_osc *o, double t_s, int64_t replicas, double window_
 struct rep_summary {
 	const char *scenario;
 	uint64_t seed;
+	/* provenance: the build's version, and the SHA-256 of the resolved scenario text */
+	const char *version, *scenario_sha256;
 	sim_time sim_time;
 	double wall_time_s; /* the only field that may differ between identical runs */
 	uint64_t events_processed;
@@ -274,7 +276,9 @@ struct rep_scale_event_row {
 };
 
 struct rep_results; /* results.h5 being written */
-struct rep_results *rep_results_open(const char *path, struct sim_err *err);
+/* requests: whether /requests is written (outputs.requests); without it,
+ * rep_results_add_request() keeps nothing. */
+struct rep_results *rep_results_open(const char *path, bool requests, struct sim_err *err);
 int rep_results_add_request(struct rep_results *r, const struct rep_request_row *row);
 int rep_results_pods(struct rep_results *r, const struct rep_pod_row *rows, size_t n);
 int rep_results_nodes(struct rep_results *r, const struct rep_node_row *rows, size_t n);
@@ -288,6 +292,11 @@ struct rep_om;
 /* "2026-01-01T00:00:00Z" (UTC only) as Unix seconds; -1 when malformed. */
 int rep_parse_rfc3339(const char *s, double *out);
 struct rep_om *rep_om_new(double epoch_s);
+/* The OpenMetrics family of a /timeseries metric: kube-state-metrics',
+ * vLLM's, DCGM's or servesim's own name; *help its HELP text. */
+const char *rep_om_family(const char *metric, const char **help);
+/* {namespace="default",deployment="D",model_name="M"}, values escaped. */
+void rep_om_deployment_labels(char *out, size_t n, const char *deployment, const char *model);
 void rep_om_free(struct rep_om *o);
 /* One sample of a family's series; labels rendered, e.g. {deployment="chat"} or "". */
 void rep_om_add(struct rep_om *o, const char *family, const char *help, const char *labels, double t_s, double v);

@@ -166,6 +166,15 @@ void rep_summary_json(const struct rep_summary *s, struct rep_json *j)
 	rep_json_key(j, "scenario");
 	rep_json_str(j, s->scenario);
 	json_count(j, "seed", (int64_t)s->seed);
+	/* what produced it: the binary, the seed and the scenario text that ran */
+	rep_json_key(j, "provenance");
+	rep_json_begin_object(j);
+	rep_json_key(j, "version");
+	rep_json_str(j, s->version ? s->version : "");
+	json_count(j, "seed", (int64_t)s->seed);
+	rep_json_key(j, "scenario_sha256");
+	rep_json_str(j, s->scenario_sha256 ? s->scenario_sha256 : "");
+	rep_json_end_object(j);
 	rep_json_key(j, "requests");
 	rep_json_begin_object(j);
 	json_count(j, "arrived", r->arrived);
@@ -395,7 +404,7 @@ int rep_results_series(struct rep_results *r, const char *deployment, const char
 	return 0;
 }
 
-struct rep_results *rep_results_open(const char *path, struct sim_err *err)
+struct rep_results *rep_results_open(const char *path, bool requests, struct sim_err *err)
 {
 	struct rep_results *r = xcalloc(1, sizeof(*r));
 	r->h5 = rep_h5_create(path, err);
@@ -403,6 +412,8 @@ struct rep_results *rep_results_open(const char *path, struct sim_err *err)
 		free(r);
 		return NULL;
 	}
+	if (!requests)
+		return r;
 	r->requests = rep_h5_table_new(r->h5, "/requests", request_cols,
 				       sizeof(request_cols) / sizeof(request_cols[0]),
 				       sizeof(struct rep_request_row), err);
@@ -416,7 +427,7 @@ struct rep_results *rep_results_open(const char *path, struct sim_err *err)
 
 int rep_results_add_request(struct rep_results *r, const struct rep_request_row *row)
 {
-	return rep_h5_table_append(r->requests, row, 1);
+	return r->requests ? rep_h5_table_append(r->requests, row, 1) : 0;
 }
 
 static int table_once(struct rep_results *r, const char *path, const struct rep_col *cols, size_t ncols,
@@ -465,7 +476,7 @@ int rep_results_close(struct rep_results *r, bool commit, struct sim_err *err)
 	int rc = 0;
 	if (!r)
 		return 0;
-	if (rep_h5_table_close(r->requests) || r->failed) {
+	if ((r->requests && rep_h5_table_close(r->requests)) || r->failed) {
 		rc = sim_err_set(err, SIM_EIO, "cannot write results.h5 tables");
 		commit = false;
 	}

@@ -611,6 +611,7 @@ static int hpa_check(struct cfg_ctx *c, const struct cfg_node *n, void *obj)
 			return -1;
 		a->spec = o.spec;
 		a->has_spec = true;
+		a->manifest_node = m;
 	}
 	return 0;
 }

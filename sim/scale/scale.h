@@ -187,6 +187,7 @@ struct sc_autoscaler_config {
 	struct sc_hpa_controller controller;
 	struct hpa_spec spec;
 	const char *manifest;
+	const struct cfg_node *manifest_node; /* the manifest's root, once loaded */
 	bool has_spec;
 	/* kpa, keda, predictive */
 	struct sc_kpa kpa;

@@ -6,7 +6,7 @@
 
 static const char *const process_names[] = {"poisson", "gamma", "deterministic", "onoff", NULL};
 static const char *const dist_names[] = {"fixed", "uniform", "normal", "lognormal", NULL};
-static const char *const format_names[] = {"auto", "azure", "mooncake", "burstgpt", "csv", "jsonl", NULL};
+const char *const wl_trace_format_names[] = {"auto", "azure", "mooncake", "burstgpt", "csv", "jsonl", NULL};
 static const char *const on_error_names[] = {"fail", "skip", NULL};
 static const char *const ts_unit_names[] = {"s", "ms", "us", "ns", NULL};
 
@@ -209,7 +209,7 @@ static const struct cfg_schema columns_schema = {"trace columns", sizeof(struct 
 static const struct cfg_field trace_fields[] = {
 	{.key = "path", .type = CFG_T_PATH, .off = offsetof(T, path), .flags = CFG_REQUIRED,
 	 .doc = "trace file, relative to the scenario file"},
-	{.key = "format", .type = CFG_T_ENUM, .off = offsetof(T, format), .enums = format_names,
+	{.key = "format", .type = CFG_T_ENUM, .off = offsetof(T, format), .enums = wl_trace_format_names,
 	 .def = "auto", .doc = "azure, mooncake, burstgpt, csv, jsonl, or auto (detected from the header)"},
 	{.key = "time_scale", .type = CFG_T_DOUBLE, .off = offsetof(T, time_scale), .def = "1",
 	 .flags = CFG_GT, .doc = "multiplies trace time: 0.5 replays twice as fast"},

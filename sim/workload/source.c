@@ -394,7 +394,7 @@ static int raw_next(struct wl_source *w, struct trow *out)
 }
 
 static int trace_open(struct wl_source *w, const struct wl_config *c, uint64_t seed, double rate_multiplier,
-		      const char *path, int format, struct sim_err *err)
+		      struct sim_err *err)
 {
 	struct wl_trace_state *s = xcalloc(1, sizeof(*s));
 	char name[192];
@@ -403,8 +403,7 @@ static int trace_open(struct wl_source *w, const struct wl_config *c, uint64_t s
 	s->scale = c->trace.rate_scale * rate_multiplier;
 	snprintf(name, sizeof(name), "workload/%s/trace", c->name);
 	s->rng = sim_rng_new(seed, name);
-	if (wl_trace_open(&s->rd, &c->trace, path ? path : c->trace.path, format >= 0 ? format : c->trace.format,
-			  err))
+	if (wl_trace_open(&s->rd, &c->trace, c->trace.path, c->trace.format, err))
 		return -1;
 	if (c->trace.sort) { /* every row in memory, then in time order */
 		struct wl_row r;
@@ -617,7 +616,7 @@ done:
 /* ---- the source ---- */
 
 int wl_source_init(struct wl_source *w, const struct wl_config *c, uint64_t seed, sim_time duration,
-		   double rate_multiplier, const char *trace_path, int trace_format, struct sim_err *err)
+		   double rate_multiplier, struct sim_err *err)
 {
 	char name[192];
 	const struct wl_rate *rate = &c->arrivals.rate;
@@ -632,7 +631,7 @@ int wl_source_init(struct wl_source *w, const struct wl_config *c, uint64_t seed
 	snprintf(name, sizeof(name), "workload/%s/prefix", c->name);
 	w->pre = sim_rng_new(seed, name);
 	if (c->has_trace)
-		return trace_open(w, c, seed, rate_multiplier, trace_path, trace_format, err);
+		return trace_open(w, c, seed, rate_multiplier, err);
 
 	if (c->lengths.empirical && load_empirical(w, &c->lengths, err))
 		return -1;

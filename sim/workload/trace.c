@@ -16,18 +16,6 @@
 
 /* ---- small parsers ---- */
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; H. Hinnant's method). */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-	int64_t era, yoe, doy, doe;
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 static bool digits(const char **s, int n, int64_t *out)
 {
 	int64_t v = 0;
@@ -89,7 +77,7 @@ int wl_parse_datetime(const char *s, int64_t *ns)
 		s++;
 	if (*s)
 		return -1;
-	*ns = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off) * 1000000000) + frac;
+	*ns = ((sim_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off) * 1000000000) + frac;
 	return 0;
 }
 
@@ -244,7 +232,6 @@ static char *jtext(const struct jfield *x, char *buf, size_t n)
 
 /* ---- the reader ---- */
 
-static const char *const format_names[] = {"auto", "azure", "mooncake", "burstgpt", "csv", "jsonl"};
 
 static int row_error(struct wl_trace_reader *r, int col, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -326,12 +313,12 @@ static int open_header(struct wl_trace_reader *r)
 		if (r->format == WL_FMT_AUTO)
 			r->format = strstr(r->buf, "\"input_length\"") ? WL_FMT_MOONCAKE : WL_FMT_JSONL;
 		if (r->format != WL_FMT_MOONCAKE && r->format != WL_FMT_JSONL)
-			return row_error(r, 1, "a JSON line, but the trace format is %s", format_names[r->format]);
+			return row_error(r, 1, "a JSON line, but the trace format is %s", wl_trace_format_names[r->format]);
 		r->pending = true; /* the first line is a row */
 		return 0;
 	}
 	if (r->format == WL_FMT_MOONCAKE || r->format == WL_FMT_JSONL)
-		return row_error(r, 1, "expected a JSON object per line for format %s", format_names[r->format]);
+		return row_error(r, 1, "expected a JSON object per line for format %s", wl_trace_format_names[r->format]);
 	nc = split_csv(r->buf, cols, 64);
 	for (size_t i = 0; i < nc; i++)
 		trim(cols[i]);

@@ -59,6 +59,8 @@ struct wl_lengths {
 };
 
 enum wl_trace_format { WL_FMT_AUTO, WL_FMT_AZURE, WL_FMT_MOONCAKE, WL_FMT_BURSTGPT, WL_FMT_CSV, WL_FMT_JSONL };
+/* Their names, as `trace.format` and `--trace-format` take them (NULL-terminated). */
+extern const char *const wl_trace_format_names[];
 enum wl_on_error { WL_ON_ERROR_FAIL, WL_ON_ERROR_SKIP };
 
 struct wl_columns {
@@ -177,11 +179,9 @@ struct wl_trace_stats {
 	int64_t rows, skipped, filtered, failures, capped, thinned, copies;
 };
 
-/* trace_path/trace_format override the workload's trace (servesim run --trace);
- * rate_multiplier scales every rate (and a trace's rate_scale). */
+/* rate_multiplier scales every rate (and a trace's rate_scale). */
 int wl_source_init(struct wl_source *w, const struct wl_config *cfg, uint64_t seed,
-		   sim_time duration, double rate_multiplier, const char *trace_path, int trace_format,
-		   struct sim_err *err);
+		   sim_time duration, double rate_multiplier, struct sim_err *err);
 /* Trace workloads: counts so far (zeros otherwise). */
 void wl_source_trace_stats(const struct wl_source *w, struct wl_trace_stats *out);
 /* After wl_source_next returned false: an error, if that is why. */

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "run/run.h"
 #include "testutil.h"
 
 static const char *BASE =

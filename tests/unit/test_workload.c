@@ -44,7 +44,7 @@ static size_t collect(const struct wl_config *c, double dur, double mult, struct
 	struct wl_arrival a;
 	size_t n = 0, cap = 0;
 	sim_err_clear(&err);
-	if (wl_source_init(&s, c, 42, (sim_time)(dur * 1e9), mult, NULL, -1, &err))
+	if (wl_source_init(&s, c, 42, (sim_time)(dur * 1e9), mult, &err))
 		fail_msg("%s", err.msg);
 	*out = NULL;
 	while (wl_source_next(&s, &a)) {
@@ -252,7 +252,7 @@ static long replay(const char *yaml, struct wl_arrival **out, struct wl_trace_st
 	const struct wl_config *c = W(yaml);
 	sim_err_clear(&err);
 	*out = NULL;
-	if (wl_source_init(&s, c, 1, 100000 * SIM_SEC, 1, NULL, -1, &err)) {
+	if (wl_source_init(&s, c, 1, 100000 * SIM_SEC, 1, &err)) {
 		wl_source_release(&s);
 		return -1;
 	}
@@ -365,7 +365,7 @@ static void window_scale_loop_caps(void **state)
 		long k = 0;
 		sim_err_clear(&err);
 		assert_int_equal(wl_source_init(&s, W("name: t\ntrace: {path: lin.csv, end: 100s, loop: true}\n"), 1,
-						300 * SIM_SEC, 1, NULL, -1, &err), 0);
+						300 * SIM_SEC, 1, &err), 0);
 		while (wl_source_next(&s, &x))
 			k++;
 		assert_int_equal(k, 300);

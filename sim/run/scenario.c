@@ -1,5 +1,5 @@
 /* The scenario: the top-level schema, and the checks that span rooms. */
-#include "cli.h"
+#include "run.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -92,7 +92,7 @@ static int scn_check(struct cfg_ctx *c, const struct cfg_node *n, void *obj)
 		const struct wl_config *w = CFG_LIST_AT(s->workloads, struct wl_config, i);
 		size_t found = SIZE_MAX, matches = 0;
 		for (size_t d = 0; d < s->deployments.n; d++) {
-			if (!w->deployment && dep_at(s, d)->role == 2)
+			if (!w->deployment && dep_at(s, d)->role == CLU_ROLE_DECODE)
 				continue; /* a decode deployment is reached through its prefill one */
 			if (w->deployment ? !strcmp(w->deployment, dep_at(s, d)->name)
 					  : w->model ? !strcmp(w->model, dep_at(s, d)->model) : true) {
@@ -134,12 +134,12 @@ static int scn_check(struct cfg_ctx *c, const struct cfg_node *n, void *obj)
 		const struct clu_deployment_config *dp = dep_at(s, d);
 		s->decode_of[d] = SIZE_MAX;
 		snprintf(key, sizeof(key), "deployments[%zu]", d);
-		if (dp->role == 1 && !dp->has_kv_transfer)
+		if (dp->role == CLU_ROLE_PREFILL && !dp->has_kv_transfer)
 			return cfg_error_at_key(c, cfg_lookup(n, key), "role",
 						"a prefill deployment needs kv_transfer: {decode: NAME}");
-		if (dp->role != 1 && dp->has_kv_transfer)
+		if (dp->role != CLU_ROLE_PREFILL && dp->has_kv_transfer)
 			return cfg_error_at_key(c, cfg_lookup(n, key), "kv_transfer", "only a prefill deployment sends KV");
-		if (dp->role == 1) {
+		if (dp->role == CLU_ROLE_PREFILL) {
 			for (size_t e = 0; e < s->deployments.n; e++)
 				if (!strcmp(dep_at(s, e)->name, dp->kv_transfer.decode))
 					s->decode_of[d] = e;
@@ -148,7 +148,7 @@ static int scn_check(struct cfg_ctx *c, const struct cfg_node *n, void *obj)
 			mark = cfg_path_push_key(c, key);
 			if (s->decode_of[d] == SIZE_MAX)
 				return cfg_error(c, cfg_lookup(n, key), "no deployment named '%s'", dp->kv_transfer.decode);
-			if (dep_at(s, s->decode_of[d])->role != 2)
+			if (dep_at(s, s->decode_of[d])->role != CLU_ROLE_DECODE)
 				return cfg_error(c, cfg_lookup(n, key), "'%s' must have role: decode", dp->kv_transfer.decode);
 			if (strcmp(dep_at(s, s->decode_of[d])->model, dp->model))
 				return cfg_error(c, cfg_lookup(n, key), "'%s' serves another model (%s, not %s)",
@@ -157,7 +157,7 @@ static int scn_check(struct cfg_ctx *c, const struct cfg_node *n, void *obj)
 		}
 	}
 	for (size_t i = 0; i < s->workloads.n; i++)
-		if (dep_at(s, s->workload_target[i])->role == 2) {
+		if (dep_at(s, s->workload_target[i])->role == CLU_ROLE_DECODE) {
 			snprintf(key, sizeof(key), "workloads[%zu]", i);
 			return cfg_error_at_key(c, n, key,
 						"workload '%s' goes to a decode deployment: send it to the prefill one",
@@ -286,30 +286,54 @@ const struct scn_doc_root scn_doc_roots[] = {
 	{"cluster.autoscaler", &sc_node_autoscaler_schema, "Node autoscaler"},
 	{NULL, NULL, NULL}};
 
-struct ref_ctx {
-	FILE *f;
-};
+/* ---- the scenario as it runs ---- */
 
-static void ref_row(void *ud, const char *path, const struct cfg_field *f)
+void scn_set_seed(struct scenario *s, uint64_t seed)
 {
-	struct ref_ctx *r = ud;
-	fprintf(r->f, "| `%s` | %s", path, cfg_type_name(f));
-	if (f->type == CFG_T_ENUM) {
-		fputs(": ", r->f);
-		for (size_t i = 0; f->enums[i]; i++)
-			fprintf(r->f, "%s`%s`", i ? ", " : "", f->enums[i]);
-	}
-	fprintf(r->f, " | %s | %s |\n",
-		(f->flags & CFG_REQUIRED) ? "required" : f->def ? f->def : "-",
-		f->doc ? f->doc : "");
+	char set[64];
+	struct sim_err err;
+	s->seed = (int64_t)seed;
+	snprintf(set, sizeof(set), "seed=%llu", (unsigned long long)seed);
+	sim_err_clear(&err);
+	cfg_doc_set(&s->doc, set, &err); /* a plain integer into a mapping root: cannot fail */
+	SIM_ASSERT(err.kind == SIM_OK);
 }
 
-void scn_write_reference(FILE *f)
+size_t scn_first_trace(const struct scenario *s)
 {
-	struct ref_ctx r = {f};
-	for (size_t i = 0; scn_doc_roots[i].schema; i++) {
-		fprintf(f, "\n### %s\n\n| key | type | default | meaning |\n|---|---|---|---|\n",
-			scn_doc_roots[i].title);
-		cfg_schema_walk(scn_doc_roots[i].schema, scn_doc_roots[i].prefix, ref_row, &r);
+	for (size_t i = 0; i < s->workloads.n; i++)
+		if (CFG_LIST_AT(s->workloads, struct wl_config, i)->has_trace)
+			return i;
+	return SIZE_MAX;
+}
+
+/* An HPA given as `manifest: FILE` becomes `spec:` with the manifest's spec,
+ * so the stored scenario runs without the file. */
+static void inline_manifests(struct scenario *s)
+{
+	char key[96];
+	for (size_t d = 0; d < s->deployments.n; d++) {
+		struct cfg_node *a, *m, *spec;
+		const struct sc_autoscaler_config *ac = &s->autoscalers[d];
+		if (ac->type != SC_HPA || !ac->manifest_node)
+			continue;
+		snprintf(key, sizeof(key), "deployments[%zu].autoscaler", d);
+		a = cfg_lookup(s->doc.root, key);
+		spec = cfg_map_get(ac->manifest_node, "spec");
+		if (!a || a->kind != CFG_MAP || !spec)
+			continue;
+		for (size_t i = 0; i < a->n; i++) {
+			m = a->keys[i];
+			if (strcmp(m->str, "manifest"))
+				continue;
+			m->str = "spec";
+			a->vals[i] = spec;
+		}
 	}
+}
+
+char *scn_resolved_yaml(struct scenario *s)
+{
+	inline_manifests(s);
+	return cfg_to_yaml(s->doc.root);
 }

@@ -1,0 +1,279 @@
+/*
+ * Building the world of a run from a resolved scenario, and running it.
+ *
+ * The cluster runs pods (on node pools, or on dedicated GPUs); each ready
+ * pod is an endpoint of its deployment's router; workloads submit to the
+ * routers; replicas report finished requests; what a replica gives back is
+ * retried by the router. The autoscalers (sim/scale) read what the scrape
+ * (observe.c) reports and set each deployment's replicas. A prefill
+ * deployment hands each request, after its first token, to a decode
+ * deployment through sim/disagg.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void on_endpoint_up(void *ctx, struct clu_pod *p)
+{
+	struct run *r = ctx;
+	/* weighed by capacity relative to the deployment's first hardware variant */
+	rt_endpoint_up(&r->deps[p->dep].router, clu_pod_replica(p), p->weight);
+}
+
+static void on_endpoint_down(void *ctx, struct clu_pod *p)
+{
+	struct run *r = ctx;
+	rt_endpoint_down(&r->deps[p->dep].router, clu_pod_replica(p));
+}
+
+/* Resolves what the cluster needs: models and GPUs from the catalog. */
+static int resolve(struct run *r, struct clu_setup *su)
+{
+	struct cfg_ctx cc;
+	char key[96];
+	const struct scenario *s = r->s;
+	cfg_ctx_init(&cc, &r->s->doc, &r->err);
+	r->dsetup = xcalloc(r->ndeps + 1, sizeof(*r->dsetup));
+	for (size_t i = 0; i < r->ndeps; i++) {
+		const struct clu_deployment_config *c = CFG_LIST_AT(s->deployments, struct clu_deployment_config, i);
+		struct clu_dep_setup *ds = &r->dsetup[i];
+		ds->cfg = c;
+		snprintf(key, sizeof(key), "deployments[%zu].model", i);
+		if (!(ds->llm = perf_find_llm(&cc, cfg_lookup(s->doc.root, key), c->model, &r->s->catalog)))
+			return -1;
+		ds->gpus = xcalloc(c->hardware.n + 1, sizeof(*ds->gpus));
+		for (size_t v = 0; v < c->hardware.n; v++) {
+			snprintf(key, sizeof(key), "deployments[%zu].hardware[%zu].gpu", i, v);
+			if (!(ds->gpus[v] = perf_find_gpu(&cc, cfg_lookup(s->doc.root, key),
+							   CFG_LIST_AT(c->hardware, struct clu_hw_variant, v)->gpu, &r->s->catalog)))
+				return -1;
+		}
+	}
+	su->deps = r->dsetup;
+	su->ndeps = r->ndeps;
+	if (s->has_cluster) {
+		su->cluster = &s->cluster;
+		su->pool_gpus = xcalloc(s->cluster.node_pools.n + 1, sizeof(*su->pool_gpus));
+		for (size_t k = 0; k < s->cluster.node_pools.n; k++) {
+			snprintf(key, sizeof(key), "cluster.node_pools[%zu].instance.gpu", k);
+			if (!(su->pool_gpus[k] = perf_find_gpu(&cc, cfg_lookup(s->doc.root, key),
+								CFG_LIST_AT(s->cluster.node_pools, struct clu_pool_config, k)->instance.gpu,
+								&r->s->catalog)))
+				return -1;
+		}
+		if (s->node_autoscaler.type == SC_NODE_KARPENTER) {
+			su->karpenter = true;
+			su->kp_batch_idle = s->node_autoscaler.batch_idle_duration;
+			su->kp_batch_max = s->node_autoscaler.batch_max_duration;
+			su->kp_consolidate_after = s->node_autoscaler.consolidate_after;
+			su->kp_consolidation = s->node_autoscaler.consolidation_policy;
+		}
+		if (s->node_autoscaler.type == SC_NODE_CA) {
+			su->ca_scan_interval = s->node_autoscaler.scan_interval;
+			su->ca_unneeded_time = s->node_autoscaler.scale_down_unneeded_time;
+			su->ca_delay_after_add = s->node_autoscaler.scale_down_delay_after_add;
+			su->ca_utilization_threshold = s->node_autoscaler.scale_down_utilization_threshold;
+			su->ca_scale_down = s->node_autoscaler.scale_down_enabled;
+			su->ca_expander = s->node_autoscaler.expander;
+			su->ca_max_provision_time = s->node_autoscaler.max_node_provision_time;
+			su->ca_initial_backoff = s->node_autoscaler.initial_node_group_backoff;
+			su->ca_max_backoff = s->node_autoscaler.max_node_group_backoff;
+			su->ca_max_nodes_total = s->node_autoscaler.max_nodes_total;
+		}
+	}
+	return 0;
+}
+
+static int build(struct run *r)
+{
+	struct clu_setup su;
+	struct rt_hooks rh = {r, run_on_gave_up};
+	int rc;
+	memset(&su, 0, sizeof(su));
+	r->ndeps = r->s->deployments.n;
+	r->deps = xcalloc(r->ndeps, sizeof(*r->deps));
+	for (size_t i = 0; i < r->ndeps; i++) {
+		r->deps[i].cfg = CFG_LIST_AT(r->s->deployments, struct clu_deployment_config, i);
+		r->deps[i].rcfg = r->s->router;
+		r->deps[i].decode = r->s->decode_of[i];
+		rt_router_init(&r->deps[i].router, &r->sim, &r->deps[i].rcfg, r->deps[i].cfg->name, (uint64_t)r->s->seed,
+			       &rh, &r->err);
+	}
+	for (size_t i = 0; i < r->ndeps; i++) /* a decode deployment's router uses the decode policy */
+		if (r->deps[i].decode != SIZE_MAX) {
+			struct run_dep *dd = &r->deps[r->deps[i].decode];
+			dd->rcfg.policy = r->deps[i].cfg->kv_transfer.decode_policy;
+			dd->router.ops = rt_policies[dd->rcfg.policy];
+		}
+	run_setup_groups(r);
+	rc = resolve(r, &su);
+	if (!rc) {
+		su.seed = (uint64_t)r->s->seed;
+		su.fast_stepping = !r->o.step_by_step;
+		su.end = r->s->duration + r->s->drain_timeout;
+		su.hooks = (struct clu_hooks){r, on_endpoint_up, on_endpoint_down, run_on_aborted,
+					      {r, run_on_first_token, run_on_finished}, run_on_replicas_changed};
+		r->cluster = clu_new(&r->sim, &su, &r->err);
+		if (!r->cluster)
+			rc = -1;
+	}
+	if (!rc) {
+		struct dg_hooks dh = {r, run_on_kv_arrived};
+		dg_init(&r->net, &r->sim, r->cluster, r->dsetup, &dh);
+	}
+	free((void *)su.pool_gpus);
+	if (rc)
+		return -1;
+	r->nsources = r->s->workloads.n;
+	r->sources = xcalloc(r->nsources + 1, sizeof(*r->sources));
+	for (size_t i = 0; i < r->nsources; i++) {
+		struct run_source *src = &r->sources[i];
+		src->run = r;
+		src->index = i;
+		const struct wl_config *wc = CFG_LIST_AT(r->s->workloads, struct wl_config, i);
+		if (wl_source_init(&src->w, wc, (uint64_t)r->s->seed, r->s->duration, r->s->rate_multiplier, &r->err))
+			return -1;
+		if (wl_source_next(&src->w, &src->next))
+			sim_schedule(&r->sim, src->next.t, run_on_arrival, src, 0);
+		else if (wl_source_failed(&src->w))
+			return -1;
+	}
+	sim_schedule(&r->sim, 0, run_on_sample, r, 0);
+	return run_start_autoscalers(r);
+}
+
+static void teardown(struct run *r)
+{
+	sc_runtime_free(r->scale);
+	for (size_t i = 0; r->classes && i < r->nclasses; i++)
+		rep_group_release(&r->classes[i]);
+	for (size_t i = 0; r->tenants && i < r->ntenants; i++)
+		rep_group_release(&r->tenants[i]);
+	for (size_t i = 0; r->gdeps && i < r->ndeps; i++)
+		rep_group_release(&r->gdeps[i]);
+	free(r->classes);
+	free(r->tenants);
+	free(r->gdeps);
+	free(r->wl_class);
+	free(r->wl_tenant);
+	free(r->class_slo);
+	free(r->podmem);
+	free(r->smem);
+	for (size_t i = 0; r->deps && i < r->ndeps; i++) {
+		free(r->deps[i].win_ttft);
+		free(r->deps[i].win_tpot);
+	}
+	free(r->events);
+	clu_free(r->cluster);
+	for (size_t i = 0; r->deps && i < r->ndeps; i++)
+		rt_router_release(&r->deps[i].router);
+	free(r->deps);
+	for (size_t i = 0; r->dsetup && i < r->ndeps; i++)
+		free((void *)r->dsetup[i].gpus);
+	free(r->dsetup);
+	for (size_t i = 0; i < r->nsources; i++)
+		wl_source_release(&r->sources[i].w);
+	free(r->sources);
+	run_release_requests(r); /* requests still inside replicas hold prefix-block arrays */
+	free(r->wsum);
+	sim_pool_release(&r->reqs);
+	rep_sketch_free(&r->ttft);
+	rep_sketch_free(&r->tpot);
+	rep_sketch_free(&r->e2e);
+	rep_sketch_free(&r->queue);
+	dg_release(&r->net);
+}
+
+/* ---- the API ---- */
+
+struct run *run_new(struct scenario *s, const struct run_options *o, struct sim_err *err)
+{
+	struct run *r = xcalloc(1, sizeof(*r));
+	char *yaml;
+	r->s = s;
+	if (o)
+		r->o = *o;
+	sim_err_clear(&r->err);
+	sim_init(&r->sim, (uint64_t)s->seed);
+	sim_pool_init(&r->reqs, sizeof(struct run_req), 4096);
+	/* provenance: what ran, by the text a user can rerun */
+	yaml = scn_resolved_yaml(s);
+	sim_sha256_hex(yaml, strlen(yaml), r->sha256);
+	free(yaml);
+	r->sum.scenario = s->name;
+	r->sum.seed = (uint64_t)s->seed;
+	r->sum.version = servesim_version;
+	r->sum.scenario_sha256 = r->sha256;
+	if (build(r)) {
+		if (err)
+			*err = r->err;
+		run_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void run_free(struct run *r)
+{
+	if (!r)
+		return;
+	teardown(r);
+	sim_release(&r->sim);
+	free(r);
+}
+
+sim_time run_end(const struct run *r)
+{
+	return r->s->duration + r->s->drain_timeout;
+}
+
+sim_time run_now(const struct run *r)
+{
+	return r->sim.now;
+}
+
+bool run_stopped(const struct run *r)
+{
+	return r->sim.stopped || r->err.kind != SIM_OK;
+}
+
+int run_until(struct run *r, sim_time t, struct sim_err *err)
+{
+	/* Arrivals stop at duration; in-flight work drains until drain_timeout. */
+	if (t > run_end(r))
+		t = run_end(r);
+	if (!run_stopped(r) && !r->finished)
+		sim_run(&r->sim, t);
+	if (r->err.kind) {
+		if (err)
+			*err = r->err;
+		return -1;
+	}
+	return 0;
+}
+
+int run_finish(struct run *r, struct sim_err *err)
+{
+	if (r->finished)
+		return 0;
+	if (run_until(r, run_end(r), err))
+		return -1;
+	r->finished = true;
+	r->sum.sim_time = r->sim.now > r->s->duration ? r->sim.now : r->s->duration;
+	r->sum.events_processed = r->sim.events_processed;
+	run_summarise(r);
+	if (r->o.results)
+		run_write_cluster_records(r);
+	if (r->err.kind) {
+		if (err)
+			*err = r->err;
+		return -1;
+	}
+	return 0;
+}
+
+struct rep_summary *run_summary(struct run *r)
+{
+	return &r->sum;
+}
