@@ -30,7 +30,7 @@ all: $(B)/servesim
 
 $(B)/.deps:
 	@mkdir -p $(B)
-	@pkg-config --exists $(PKGS) 2>/dev/null || tools/bootstrap
+	@{ pkg-config --exists $(PKGS) && /usr/bin/python3 -c 'import h5py, matplotlib'; } 2>/dev/null || tools/bootstrap
 	@pkg-config --exists $(PKGS) || { echo "missing: pkg-config modules $(PKGS)" >&2; exit 1; }
 	@touch $@
 
@@ -73,8 +73,15 @@ $(B)/tests/%: tests/unit/%.c $(B)/libservesim.a $(HDRS) $(B)/.deps
 	$(Q)$(CC) $(CSTD) $(OPT) $(WARN) -Wno-conversion $(EXTRA_CFLAGS) $(DEP_CFLAGS) -Isim \
 		-o $@ $< $(B)/libservesim.a $(EXTRA_LDFLAGS) $(DEP_LIBS) $(CMOCKA_LIBS)
 
+# A program that uses the library as a user's would (tests/lib).
+$(B)/tests/%: tests/lib/%.c $(B)/libservesim.a $(HDRS) $(B)/.deps
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(CSTD) $(OPT) $(WARN) $(EXTRA_CFLAGS) $(DEP_CFLAGS) -Isim \
+		-o $@ $< $(B)/libservesim.a $(EXTRA_LDFLAGS) $(DEP_LIBS)
+
 # Unit tests, then scenario tests against the binary; one closing tally.
-test: $(B)/servesim $(TBINS)
+test: $(B)/servesim $(TBINS) $(B)/tests/two_runs
 	@tests/run-tests $(B)
 
 san:

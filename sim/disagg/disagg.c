@@ -92,7 +92,7 @@ static void handoff(struct dg_net *n, struct dg_transfer *t)
 	const struct clu_kv_transfer *k = kv_of(n, t);
 	const struct clu_dep_setup *ds = &n->deps[q->deployment];
 	struct srv_replica *rep = rt_pick(t->router, q);
-	const struct clu_pod *src, *dst;
+	int32_t src, dst;
 	t->ev = SIM_HANDLE_NONE;
 	if (!rep || !srv_reserve(rep, q->prompt + 1)) {
 		if (!t->waited) {
@@ -106,13 +106,13 @@ static void handoff(struct dg_net *n, struct dg_transfer *t)
 	t->decode_rep = srv_id(rep);
 	t->bytes = (double)q->prompt * perf_kv_bytes_per_token(ds->llm, ds->llm->dtype, 1);
 	t->start = n->sim->now;
-	src = clu_pod_at(n->cluster, (size_t)t->prefill_rep);
-	dst = clu_pod_at(n->cluster, (size_t)t->decode_rep);
+	src = n->hooks.node_of(n->hooks.ctx, t->prefill_rep);
+	dst = n->hooks.node_of(n->hooks.ctx, t->decode_rep);
 	t->since = n->sim->now;
 	t->left = t->bytes;
 	t->next = n->flows;
 	n->flows = t;
-	if (src->node && dst->node && src->node == dst->node) { /* NVLink inside the node: no NIC */
+	if (src >= 0 && src == dst) { /* NVLink inside the node: no NIC */
 		const struct perf_gpu *g = ds->gpus[0];
 		double bw = k->nvlink_bandwidth > 0	    ? k->nvlink_bandwidth
 			    : g->interconnect_bandwidth > 0 ? g->interconnect_bandwidth
@@ -126,7 +126,7 @@ static void handoff(struct dg_net *n, struct dg_transfer *t)
 					(uint64_t)(uintptr_t)n);
 		return;
 	}
-	t->nic = src->node ? src->node->id : -2;
+	t->nic = src >= 0 ? src : -2;
 	t->rate = 0;
 	if (k->layerwise) {
 		int64_t m = 1;
@@ -142,11 +142,11 @@ static void on_arrived(struct sim *sim, void *ctx, uint64_t arg)
 {
 	struct dg_transfer *t = ctx;
 	struct dg_net *n = (struct dg_net *)(uintptr_t)arg;
-	const struct clu_pod *dst = clu_pod_at(n->cluster, (size_t)t->decode_rep);
+	bool alive;
 	t->ev = SIM_HANDLE_NONE;
-	if (clu_pod_replica(dst) != t->decode || dst->state != CLU_POD_READY) {
+	if (!n->hooks.serving(n->hooks.ctx, t->decode_rep, t->decode, &alive)) {
 		/* the decode pod went meanwhile: its reservation went with it (or is given back) */
-		if (clu_pod_replica(dst) == t->decode && t->decode)
+		if (alive)
 			srv_unreserve(t->decode, t->q->prompt + 1);
 		t->decode = NULL;
 		t->decode_rep = -1;
@@ -184,12 +184,10 @@ void dg_transfer_reset(struct dg_transfer *t)
 	t->decode = NULL;
 }
 
-void dg_init(struct dg_net *n, struct sim *sim, struct clu_cluster *c, const struct clu_dep_setup *deps,
-	     const struct dg_hooks *hooks)
+void dg_init(struct dg_net *n, struct sim *sim, const struct clu_dep_setup *deps, const struct dg_hooks *hooks)
 {
 	memset(n, 0, sizeof(*n));
 	n->sim = sim;
-	n->cluster = c;
 	n->deps = deps;
 	n->hooks = *hooks;
 }

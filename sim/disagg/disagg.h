@@ -17,7 +17,7 @@
 #ifndef SIM_DISAGG_H
 #define SIM_DISAGG_H
 
-#include "../cluster/cluster.h"
+#include "../cluster/cluster.h" /* deployments' kv_transfer settings and resolved hardware */
 #include "../report/report.h"
 #include "../route/route.h"
 
@@ -36,15 +36,22 @@ struct dg_transfer {
 	bool waited;              /* waited for decode blocks at least once */
 };
 
+/* What the hand-off needs from the world around it. */
 struct dg_hooks {
 	void *ctx;
 	/* t->q's KV is in the blocks reserved on t->decode */
 	void (*arrived)(void *ctx, struct dg_transfer *t);
+	/* the node that hosts replica (pod) id, -1 when none: two replicas on
+	 * one node exchange KV over NVLink, otherwise over the source's NIC */
+	int32_t (*node_of)(void *ctx, int32_t replica);
+	/* does replica id still serve as `rep` (ready, the same replica)? When
+	 * not, *alive tells whether `rep` still exists (draining) to give its
+	 * reserved blocks back to */
+	bool (*serving)(void *ctx, int32_t replica, const struct srv_replica *rep, bool *alive);
 };
 
 struct dg_net {
 	struct sim *sim;
-	struct clu_cluster *cluster;
 	const struct clu_dep_setup *deps; /* by deployment: kv_transfer, LLM, GPUs */
 	struct dg_hooks hooks;
 	struct dg_transfer *flows; /* in flight */
@@ -53,8 +60,7 @@ struct dg_net {
 	struct rep_sketch time;    /* start (blocks reserved) to arrival, seconds */
 };
 
-void dg_init(struct dg_net *n, struct sim *sim, struct clu_cluster *c, const struct clu_dep_setup *deps,
-	     const struct dg_hooks *hooks);
+void dg_init(struct dg_net *n, struct sim *sim, const struct clu_dep_setup *deps, const struct dg_hooks *hooks);
 void dg_release(struct dg_net *n);
 /* A new request: no hand-off yet. */
 void dg_transfer_init(struct dg_transfer *t, struct srv_req *q);

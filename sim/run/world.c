@@ -21,6 +21,20 @@ static void on_endpoint_up(void *ctx, struct clu_pod *p)
 	rt_endpoint_up(&r->deps[p->dep].router, clu_pod_replica(p), p->weight);
 }
 
+/* What sim/disagg asks of the cluster. */
+static int32_t node_of(void *ctx, int32_t replica)
+{
+	const struct clu_pod *p = clu_pod_at(((struct run *)ctx)->cluster, (size_t)replica);
+	return p->node ? p->node->id : -1;
+}
+
+static bool serving(void *ctx, int32_t replica, const struct srv_replica *rep, bool *alive)
+{
+	const struct clu_pod *p = clu_pod_at(((struct run *)ctx)->cluster, (size_t)replica);
+	*alive = rep && clu_pod_replica(p) == rep;
+	return *alive && p->state == CLU_POD_READY;
+}
+
 static void on_endpoint_down(void *ctx, struct clu_pod *p)
 {
 	struct run *r = ctx;
@@ -119,8 +133,8 @@ static int build(struct run *r)
 			rc = -1;
 	}
 	if (!rc) {
-		struct dg_hooks dh = {r, run_on_kv_arrived};
-		dg_init(&r->net, &r->sim, r->cluster, r->dsetup, &dh);
+		struct dg_hooks dh = {r, run_on_kv_arrived, node_of, serving};
+		dg_init(&r->net, &r->sim, r->dsetup, &dh);
 	}
 	free((void *)su.pool_gpus);
 	if (rc)

@@ -5,8 +5,8 @@ import json, sys
 try:
     import h5py
 except ImportError:
-    print("skipped: h5py not installed")
-    sys.exit(0)
+    print("FAIL: h5py is not installed; tools/bootstrap installs python3-h5py")
+    sys.exit(1)
 
 name, out = sys.argv[1], sys.argv[2]
 f = h5py.File(out + "/results.h5")
