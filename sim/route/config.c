@@ -3,8 +3,10 @@
 
 #include <stddef.h>
 
-static const char *const policy_names[] = {"round-robin", "random", "least-requests", "least-kv",
-					   "power-of-two", "prefix-affinity", "lora-affinity", NULL};
+/* The policies' names are their ops tables' (one list), in enum rt_policy order. */
+static const char *const policy_names[] = {
+	rt_round_robin_ops.name, rt_random_ops.name,	     rt_least_requests_ops.name, rt_least_kv_ops.name,
+	rt_power_of_two_ops.name, rt_prefix_affinity_ops.name, rt_lora_affinity_ops.name, NULL};
 
 #define T struct rt_buffer
 static const struct cfg_field buffer_fields[] = {

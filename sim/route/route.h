@@ -42,7 +42,9 @@ struct rt_router;
 
 /* One file per policy; a new policy is one file and one entry in rt_policies. */
 struct router_ops {
-	const char *name;
+	/* the `policy:` name; an array, so that the config's list of names can
+	 * be made of the ops tables' in a static initializer */
+	const char name[24];
 	/* Index of the endpoint that gets q (there is at least one). */
 	size_t (*pick)(struct rt_router *rt, const struct srv_req *q);
 };
