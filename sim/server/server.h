@@ -43,8 +43,27 @@ extern const struct cfg_schema srv_engine_schema;
 enum srv_state { SRV_NEW, SRV_WAITING, SRV_RUNNING, SRV_SWAPPED, SRV_DONE };
 enum srv_status { SRV_COMPLETED, SRV_FAILED, SRV_DROPPED, SRV_IN_FLIGHT, SRV_REJECTED };
 
-/* One request. The caller owns the memory; the server links it while it is
- * inside. Times are simulated ns; -1 = not (yet) reached. */
+/* What a replica keeps about a request while it is inside. Set, read and
+ * freed by sim/server only: callers start it empty (srv_req_init,
+ * srv_req_clone), free it with srv_req_release and never touch it. */
+struct srv_req_priv {
+	int state;               /* enum srv_state */
+	int64_t computed;        /* tokens whose KV is in the cache (prefilling) */
+	struct srv_req *rprev, *rnext; /* running list (admission order) */
+	struct srv_req *qprev, *qnext; /* waiting or swapped queue */
+	struct srv_req *pprev, *pnext; /* prefilling list */
+	struct kv_block **hblocks;     /* hashed prompt blocks held (allocated here) */
+	int32_t nheld;
+	int64_t join_step, len0;       /* decode set: step and length when it joined */
+	uint32_t heap_idx;
+	bool decoding;
+	bool cancelled; /* leaves at the end of the step in flight */
+	bool transferred; /* its prompt's KV came over the network (disaggregation): blocks reserved */
+};
+
+/* One request. The caller owns the memory and the public fields; the server
+ * links it while it is inside and owns `priv`. Times are simulated ns;
+ * -1 = not (yet) reached. */
 struct srv_req {
 	int64_t id;
 	int32_t workload, deployment, replica, status;
@@ -62,20 +81,26 @@ struct srv_req {
 	uint64_t lora;          /* LoRA adapter (a hash of its name; 0: none) */
 	int64_t prefix_tokens;
 	void *user;
-	/* server-private */
-	int state;
-	int64_t computed;        /* tokens whose KV is in the cache (prefilling) */
-	struct srv_req *rprev, *rnext; /* running list (admission order) */
-	struct srv_req *qprev, *qnext; /* waiting or swapped queue */
-	struct srv_req *pprev, *pnext; /* prefilling list */
-	struct kv_block **hblocks;     /* hashed prompt blocks held */
-	int32_t nheld;
-	int64_t join_step, len0;       /* decode set: step and length when it joined */
-	uint32_t heap_idx;
-	bool decoding;
-	bool cancelled; /* leaves at the end of the step in flight */
-	bool transferred; /* its prompt's KV came over the network (disaggregation): blocks reserved */
+	struct srv_req_priv priv; /* server-private */
 };
+
+/* A request not inside any replica: every field zero, times and replica -1,
+ * private part empty. The caller then fills in its description. */
+void srv_req_init(struct srv_req *q);
+/* Frees what the server allocated for q (its prefix-block array). Only once
+ * no replica holds it: it left, or its replica was freed. */
+void srv_req_release(struct srv_req *q);
+/* dst becomes a fresh copy of src for hedging: src's description (id,
+ * workload, sizes, prefix, user...) with no progress (times but arrival -1,
+ * replica -1, nothing generated, cached or preempted) and an empty private
+ * part. Pointers (hashes, user) are copied as they are. */
+void srv_req_clone(struct srv_req *dst, const struct srv_req *src);
+/* A request that left a replica (finished, or given back by srv_abort_all)
+ * can be submitted again, to this or another replica: its private part is
+ * emptied (state new). Public fields are the caller's. */
+void srv_req_rewind(struct srv_req *q);
+/* Whether q is inside a replica: waiting, running or swapped. */
+bool srv_req_inside(const struct srv_req *q);
 
 /* ---- a replica ---- */
 

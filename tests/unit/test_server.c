@@ -73,11 +73,10 @@ static void world_release(struct world *w)
 
 static void req_init(struct srv_req *q, int64_t id, int64_t prompt, int64_t output)
 {
-	memset(q, 0, sizeof(*q));
+	srv_req_init(q);
 	q->id = id;
 	q->prompt = prompt;
 	q->output = output;
-	q->first_scheduled = q->first_token = q->finish = -1;
 }
 
 struct arrival {
@@ -380,6 +379,156 @@ static void fast_stepping_changes_nothing(void **state)
 	assert_true(preempted > 0); /* the test exercises preemption */
 }
 
+/* ---- the server's part of a request ---- */
+
+static void req_init_is_outside(void **state)
+{
+	struct srv_req q;
+	(void)state;
+	memset(&q, 0x5a, sizeof(q));
+	srv_req_init(&q);
+	assert_int_equal(q.replica, -1);
+	assert_int_equal(q.arrival, -1);
+	assert_int_equal(q.first_scheduled, -1);
+	assert_int_equal(q.first_token, -1);
+	assert_int_equal(q.finish, -1);
+	assert_int_equal(q.generated, 0);
+	assert_null(q.hashes);
+	assert_null(q.priv.hblocks);
+	assert_int_equal(q.priv.nheld, 0);
+	assert_false(srv_req_inside(&q));
+	srv_req_release(&q); /* nothing to free: harmless */
+}
+
+/* Runs until q has prefix blocks registered (it is running, prefilled). */
+static void run_until_held(struct world *w, struct srv_req *q)
+{
+	while (q->priv.nheld == 0 && sim_evq_size(&w->sim.q) > 0)
+		sim_run(&w->sim, w->sim.now + SIM_MS);
+	assert_true(q->priv.nheld > 0);
+}
+
+static struct srv_req *taken[4];
+static size_t ntaken;
+
+static void on_taken(void *ctx, struct srv_req *q)
+{
+	(void)ctx;
+	taken[ntaken++] = q;
+}
+
+static void hedge_copy_is_fresh(void **state)
+{
+	struct world w;
+	struct srv_req a, b;
+	struct arrival aa;
+	uint64_t h[4] = {21, 22, 23, 24};
+	(void)state;
+	world_init(&w, true, 1000, NULL);
+	req_init(&a, 1, 64, 20);
+	a.hashes = h;
+	a.nids = 4;
+	a.hash_block = 16;
+	a.user = &aa;
+	aa = (struct arrival){&w, &a};
+	sim_schedule(&w.sim, 0, on_arrive, &aa, 0);
+	run_until_held(&w, &a);
+	assert_true(srv_req_inside(&a));
+	assert_int_equal(a.replica, 0);
+
+	srv_req_clone(&b, &a);
+	/* the description is a's */
+	assert_int_equal(b.id, a.id);
+	assert_int_equal(b.prompt, 64);
+	assert_int_equal(b.output, 20);
+	assert_int_equal(b.arrival, a.arrival);
+	assert_ptr_equal(b.hashes, h);
+	assert_ptr_equal(b.user, &aa);
+	/* no progress, nothing of a's replica */
+	assert_int_equal(b.replica, -1);
+	assert_int_equal(b.first_scheduled, -1);
+	assert_int_equal(b.first_token, -1);
+	assert_int_equal(b.finish, -1);
+	assert_int_equal(b.generated, 0);
+	assert_false(srv_req_inside(&b));
+	assert_null(b.priv.hblocks);
+	assert_int_equal(b.priv.nheld, 0);
+	assert_null(b.priv.rprev);
+	assert_null(b.priv.rnext);
+	assert_false(b.priv.decoding);
+
+	/* the copy runs on its own and hits a's cached prefix */
+	assert_true(srv_submit(w.r, &b));
+	assert_true(srv_req_inside(&b));
+	run_checked(&w);
+	assert_int_equal(w.finished, 2);
+	assert_false(srv_req_inside(&a));
+	assert_false(srv_req_inside(&b));
+	assert_int_equal(b.cached, 48);
+	srv_req_release(&a);
+	srv_req_release(&b);
+	world_release(&w);
+}
+
+static void taken_out_request_is_submitted_again(void **state)
+{
+	struct world w, w2;
+	struct srv_req a;
+	struct arrival aa;
+	uint64_t h[4] = {31, 32, 33, 34};
+	(void)state;
+	world_init(&w, true, 1000, NULL);
+	req_init(&a, 1, 64, 20);
+	a.hashes = h;
+	a.nids = 4;
+	a.hash_block = 16;
+	aa = (struct arrival){&w, &a};
+	sim_schedule(&w.sim, 0, on_arrive, &aa, 0);
+	run_until_held(&w, &a);
+	ntaken = 0;
+	srv_abort_all(w.r, on_taken, NULL);
+	assert_int_equal(ntaken, 1);
+	assert_ptr_equal(taken[0], &a);
+	assert_false(srv_req_inside(&a));
+	assert_null(a.priv.hblocks); /* what it held went back with it */
+	assert_true(srv_check(w.r));
+	world_release(&w);
+
+	/* disaggregation's retry: the whole path again, on another replica */
+	srv_req_rewind(&a);
+	assert_false(srv_req_inside(&a));
+	a.generated = 0;
+	world_init(&w2, true, 1000, NULL);
+	assert_true(srv_submit(w2.r, &a));
+	assert_true(srv_req_inside(&a));
+	run_checked(&w2);
+	assert_int_equal(w2.finished, 1);
+	assert_int_equal(a.generated, 20);
+	world_release(&w2);
+}
+
+static void release_after_the_replica_is_gone(void **state)
+{
+	struct world w;
+	struct srv_req a;
+	struct arrival aa;
+	uint64_t h[4] = {41, 42, 43, 44};
+	(void)state;
+	world_init(&w, true, 1000, NULL);
+	req_init(&a, 1, 64, 50);
+	a.hashes = h;
+	a.nids = 4;
+	a.hash_block = 16;
+	aa = (struct arrival){&w, &a};
+	sim_schedule(&w.sim, 0, on_arrive, &aa, 0);
+	run_until_held(&w, &a);
+	assert_non_null(a.priv.hblocks);
+	world_release(&w); /* the run ends with a inside */
+	srv_req_release(&a); /* its block array is freed (make san: no leak) */
+	assert_null(a.priv.hblocks);
+	assert_int_equal(a.priv.nheld, 0);
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -398,6 +547,10 @@ int main(void)
 		cmocka_unit_test(prefix_blocks_are_shared),
 		cmocka_unit_test(too_long_is_rejected),
 		cmocka_unit_test(fast_stepping_changes_nothing),
+		cmocka_unit_test(req_init_is_outside),
+		cmocka_unit_test(hedge_copy_is_fresh),
+		cmocka_unit_test(taken_out_request_is_submitted_again),
+		cmocka_unit_test(release_after_the_replica_is_gone),
 	};
 	cfg_doc_init(&doc);
 	return cmocka_run_group_tests_name("server: replica", tests, NULL, teardown);
