@@ -778,6 +778,18 @@ static int emit(struct run *r, const char *deployment, const char *metric, doubl
 	return r->res ? rep_results_series(r->res, deployment, metric, t, v) : 0;
 }
 
+/* Brings every pod's replica to its last step boundary, in pod order: the
+ * sync points of reading the bill (the event queue is the same whether or
+ * not the bill is written). */
+static void sync_replicas(struct run *r)
+{
+	for (size_t i = 0; i < clu_npods(r->cluster); i++) {
+		struct srv_replica *rep = clu_pod_replica(clu_pod_at(r->cluster, i));
+		if (rep)
+			srv_sync(rep);
+	}
+}
+
 static void on_sample(struct sim *sim, void *ctx, uint64_t arg)
 {
 	struct run *r = ctx;
@@ -796,6 +808,7 @@ static void on_sample(struct sim *sim, void *ctx, uint64_t arg)
 			struct gpu_signals gs;
 			if ((size_t)p->dep != d || p->state != CLU_POD_READY)
 				continue;
+			srv_sync(clu_pod_replica(p)); /* srv_stats is pure: the sample's sync point */
 			srv_stats(clu_pod_replica(p), &st);
 			kv += st.kv_cache_usage_perc;
 			running += (double)st.num_requests_running;
@@ -842,6 +855,7 @@ static void on_sample(struct sim *sim, void *ctx, uint64_t arg)
 		int64_t nc[CLU_NODE_GONE + 1];
 		double usd, gh, busy;
 		clu_node_counts(r->cluster, nc);
+		sync_replicas(r);
 		clu_cost(r->cluster, sim->now, &usd, &gh, &busy);
 		if ((r->res || r->om) && (emit(r, "cluster", "nodes_ready", t, (double)(nc[CLU_NODE_READY] + nc[CLU_NODE_CORDONED])) ||
 		    emit(r, "cluster", "nodes_provisioning", t,
@@ -917,6 +931,7 @@ static void env_scrape(void *ctx, size_t dep, struct sc_scrape *x)
 		struct gpu_signals gs;
 		if ((size_t)p->dep != dep || !(p->state == CLU_POD_READY || p->state == CLU_POD_DRAINING) || !rep)
 			continue;
+		srv_sync(rep); /* srv_stats is pure: the scrape's sync point */
 		srv_stats(rep, &st);
 		gs = gpu_signals(r, p, &st, &r->podmem[i]);
 		x->pod_ids[n] = (int32_t)i;
@@ -1231,6 +1246,7 @@ static void summarise(struct run *r)
 	span = sim_time_to_s(s->sim_time);
 	s->input_tokens_per_s = span > 0 ? (double)r->in_tokens / span : 0;
 	s->output_tokens_per_s = span > 0 ? (double)r->out_tokens / span : 0;
+	sync_replicas(r);
 	clu_cost(r->cluster, s->sim_time, &s->cost_usd, &s->gpu_hours, &r->busy_s);
 	s->usd_per_million_tokens = r->in_tokens + r->out_tokens > 0
 					    ? s->cost_usd / ((double)(r->in_tokens + r->out_tokens) / 1e6)

@@ -468,13 +468,14 @@ static void prefill_done(struct srv_replica *r, struct srv_req *q)
 static void decode_batch(int64_t ndec, int64_t sumlen, struct perf_batch *b);
 static sim_time step_time(const struct srv_replica *r, struct perf_batch *b);
 
-/* Inter-token latencies of k decode-only steps from the current state. */
-static void observe_run(struct srv_replica *r, int64_t k)
+/* Inter-token latencies of k decode-only steps from the current state,
+ * into st (the replica's own, or a copy being reported). */
+static void observe_run(const struct srv_replica *r, struct srv_stats *st, int64_t k)
 {
 	struct perf_batch b;
 	for (int64_t j = 0; j < k; j++) {
 		decode_batch(r->ndec, r->sumlen + j * r->ndec, &b);
-		hist_add(&r->st.hist[SRV_H_TPOT], SRV_H_TPOT, sim_time_to_s(step_time(r, &b)), r->ndec);
+		hist_add(&st->hist[SRV_H_TPOT], SRV_H_TPOT, sim_time_to_s(step_time(r, &b)), r->ndec);
 	}
 }
 
@@ -797,7 +798,7 @@ static void on_step_end(struct sim *s, void *ctx, uint64_t arg)
 	if (r->stretch) {
 		r->st.busy_time += r->sim->now - r->step_start;
 		r->st.steps_total += r->stretch_k;
-		observe_run(r, r->stretch_k);
+		observe_run(r, &r->st, r->stretch_k);
 		decode_advance(r, r->stretch_k);
 		r->stretch = false;
 		pop_finished(r);
@@ -808,36 +809,56 @@ static void on_step_end(struct sim *s, void *ctx, uint64_t arg)
 	next_step_at_now(r);
 }
 
+/* Where a decode run stands at `now`: k of its steps have ended, the last
+ * at t; step k (dt long) is in flight or starts at t. held: the run's
+ * blocks, allocated when it was planned; used: those of the k ended steps. */
+struct stretch_pos {
+	int64_t k, held, used;
+	sim_time t, dt;
+};
+
+static void stretch_at(const struct srv_replica *r, sim_time now, struct stretch_pos *p)
+{
+	struct perf_batch b;
+	p->k = p->held = p->used = 0;
+	for (int64_t j = 0; j < r->stretch_k; j++)
+		p->held += dec_need(r, r->S + j);
+	p->t = r->stretch_t0;
+	for (;;) {
+		decode_batch(r->ndec, r->sumlen + p->k * r->ndec, &b);
+		p->dt = step_time(r, &b);
+		if (p->t + p->dt > now || p->k + 1 >= r->stretch_k)
+			break;
+		p->used += dec_need(r, r->S + p->k);
+		p->t += p->dt;
+		p->k++;
+	}
+}
+
+/* srv_sync leaves no step in flight when the k-th boundary is now (k > 0):
+ * the next step begins as an event of its own. */
+static bool stretch_ends_now(const struct stretch_pos *p, sim_time now)
+{
+	return p->t == now && p->k > 0;
+}
+
 void srv_sync(struct srv_replica *r)
 {
-	sim_time t, dt, now = r->sim->now;
-	int64_t k = 0, held = 0, used = 0;
-	struct perf_batch b;
+	struct stretch_pos p;
+	sim_time now = r->sim->now;
 	if (!r->stretch)
 		return;
-	for (int64_t j = 0; j < r->stretch_k; j++)
-		held += dec_need(r, r->S + j);
-	/* k steps of the run have ended by now; step k is in flight (or starts now) */
-	t = r->stretch_t0;
-	for (;;) {
-		decode_batch(r->ndec, r->sumlen + k * r->ndec, &b);
-		dt = step_time(r, &b);
-		if (t + dt > now || k + 1 >= r->stretch_k)
-			break;
-		used += dec_need(r, r->S + k);
-		t += dt;
-		k++;
-	}
+	stretch_at(r, now, &p);
 	/* keep the blocks of the k ended steps; give back the rest of the run's */
-	kv_free_anon(&r->kv, held - used);
-	r->st.busy_time += t - r->step_start;
-	r->st.steps_total += k;
-	observe_run(r, k);
-	decode_advance(r, k);
+	kv_free_anon(&r->kv, p.held - p.used);
+	r->st.busy_time += p.t - r->step_start;
+	r->st.steps_total += p.k;
+	observe_run(r, &r->st, p.k);
+	decode_advance(r, p.k);
 	sim_cancel(r->sim, r->ev);
 	r->stretch = false;
-	r->step_start = t;
-	if (t == now && k > 0) {
+	r->step_start = p.t;
+	if (stretch_ends_now(&p, now)) {
 		next_step_at_now(r);
 		return;
 	}
@@ -846,7 +867,7 @@ void srv_sync(struct srv_replica *r)
 	r->nchunks = 0;
 	r->step_decodes = r->ndec;
 	r->busy = true;
-	r->ev = sim_schedule(r->sim, t + dt, on_step_end, r, 0);
+	r->ev = sim_schedule(r->sim, p.t + p.dt, on_step_end, r, 0);
 }
 
 /* ---- public ---- */
@@ -1009,18 +1030,33 @@ void srv_submit_transferred(struct srv_replica *r, struct srv_req *q)
 		next_step_at_now(r);
 }
 
-void srv_stats(struct srv_replica *r, struct srv_stats *out)
+void srv_stats(const struct srv_replica *r, struct srv_stats *out)
 {
-	srv_sync(r);
-	r->st.num_requests_running = r->nrun;
-	r->st.num_requests_waiting = r->nwait;
-	r->st.num_requests_swapped = r->nswap;
-	r->st.kv_blocks_total = r->kv.total;
-	r->st.kv_blocks_used = r->kv.used_anon + r->kv.used_hashed;
-	r->st.kv_blocks_cached = r->kv.cached;
-	r->st.kv_blocks_free = kv_free(&r->kv);
-	r->st.kv_cache_usage_perc = r->kv.total ? (double)r->st.kv_blocks_used / (double)r->kv.total : 0;
+	int64_t anon = r->kv.used_anon, cached = r->kv.cached;
 	*out = r->st;
+	if (r->stretch) {
+		/* what srv_sync would settle, computed on the side: the ended steps'
+		 * counters and latencies, and the blocks it would keep (the ended
+		 * steps', plus the step in flight's); it evicts nothing */
+		struct stretch_pos p;
+		sim_time now = r->sim->now;
+		stretch_at(r, now, &p);
+		anon -= p.held - p.used;
+		if (!stretch_ends_now(&p, now))
+			anon += dec_need(r, r->S + p.k);
+		out->busy_time += p.t - r->step_start;
+		out->steps_total += p.k;
+		observe_run(r, out, p.k);
+		out->generation_tokens_total += p.k * r->ndec;
+	}
+	out->num_requests_running = r->nrun;
+	out->num_requests_waiting = r->nwait;
+	out->num_requests_swapped = r->nswap;
+	out->kv_blocks_total = r->kv.total;
+	out->kv_blocks_used = anon + r->kv.used_hashed;
+	out->kv_blocks_cached = cached;
+	out->kv_blocks_free = r->kv.total - out->kv_blocks_used - cached;
+	out->kv_cache_usage_perc = r->kv.total ? (double)out->kv_blocks_used / (double)r->kv.total : 0;
 }
 
 /* Removes q wherever it is, freeing what it holds. */

@@ -147,7 +147,16 @@ void srv_abort_all(struct srv_replica *r, void (*fn)(void *ctx, struct srv_req *
  * waits, at the end of the step in flight when it runs; it reports nothing
  * more to the hooks. */
 void srv_cancel(struct srv_replica *r, struct srv_req *q);
-/* Brings a replica in a decode stretch up to the last step boundary <= now. */
+/* Brings a replica in a decode stretch (fast stepping: a run of decode-only
+ * steps as one event) up to the last step boundary <= now: the stretch's
+ * event is cancelled and the step in flight (or the next step's begin) is
+ * scheduled anew. Results do not depend on it, but the event queue does
+ * (event count, sequence numbers). The server syncs itself whenever a
+ * request comes or goes (submit, reserve, cancel, abort); callers sync at
+ * points they define, the same in every run: sim/cli/run.c before each
+ * /timeseries sample's and each scrape's srv_stats of a pod, every replica
+ * (in pod order) before clu_cost, and the least-kv router before it reads
+ * an endpoint. */
 void srv_sync(struct srv_replica *r);
 
 /* A Prometheus histogram with vLLM's bucket bounds (cumulative on export). */
@@ -175,7 +184,12 @@ struct srv_stats {
 	sim_time busy_time; /* time with a step in flight */
 	struct srv_hist hist[SRV_H_KINDS];
 };
-void srv_stats(struct srv_replica *r, struct srv_stats *out);
+/* Pure: changes nothing, the event queue included. Reports what the replica
+ * would report if srv_sync brought it to its last step boundary at now
+ * (the ended steps of a stretch: busy time, steps, tokens, TPOT; the KV
+ * blocks of the ended steps and of the step in flight), exactly the numbers
+ * srv_sync then srv_stats gives. */
+void srv_stats(const struct srv_replica *r, struct srv_stats *out);
 /* Checks used + free + cached = total and the aggregates (debug, tests). */
 bool srv_check(struct srv_replica *r);
 int64_t srv_inflight(const struct srv_replica *r);
