@@ -13,8 +13,9 @@
  * total length), a heap keyed by the decode step at which each finishes,
  * and counts by (length - step) mod block_size, which tell how many new
  * blocks any step needs. A run of decode-only steps with nothing else to do
- * is one event; whatever touches the replica mid-run first brings it to the
+ * is one event; whatever changes the replica mid-run first brings it to the
  * last step boundary (srv_sync), so results equal stepping one by one.
+ * srv_stats computes what that sync would settle without doing it.
  */
 #include "server.h"
 

@@ -2,11 +2,15 @@
  * sim/server: one vLLM-like model-server replica. Owns the `engine:` key of
  * a deployment (vLLM's engine arguments, under vLLM's names and defaults)
  * and, from the model-server issue on, the scheduler, continuous batching,
- * chunked prefill, paged KV cache, preemption and prefix caching.
+ * chunked prefill, paged KV cache, preemption and prefix caching. Owns the
+ * private part of every request (srv_req.priv): only sim/server sets it,
+ * and frees what it allocated for it (srv_req_release).
  *
  * Invariants:
  *  - KV blocks: used + free + cached-free = total after every step.
  *  - A request is in exactly one of waiting, running, swapped or finished.
+ *  - Reading a replica (srv_stats) changes nothing; only srv_sync and the
+ *    calls that take requests in or out move its events.
  */
 #ifndef SIM_SERVER_H
 #define SIM_SERVER_H
