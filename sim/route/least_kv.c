@@ -11,6 +11,7 @@ static size_t pick(struct rt_router *rt, const struct srv_req *q)
 	for (size_t k = 0; k < rt->neps; k++) {
 		size_t i = (start + k) % rt->neps;
 		struct srv_stats st;
+		srv_sync(rt->eps[i]); /* srv_stats is pure: routing is a sync point */
 		srv_stats(rt->eps[i], &st);
 		if (st.kv_cache_usage_perc < bu ||
 		    (st.kv_cache_usage_perc == bu && rt_load(rt, i) < bl)) {

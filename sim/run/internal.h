@@ -113,6 +113,7 @@ void run_release_requests(struct run *r);
 
 /* observe.c */
 void run_on_sample(struct sim *sim, void *ctx, uint64_t arg);
+void run_sync_replicas(struct run *r);
 int run_start_autoscalers(struct run *r);
 
 /* summary.c */

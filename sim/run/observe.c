@@ -74,6 +74,17 @@ static int emit(struct run *r, const char *deployment, const char *metric, doubl
 	return r->o.results ? rep_results_series(r->o.results, deployment, metric, t, v) : 0;
 }
 
+/* Every replica to its last step boundary, in pod order: a defined point of
+ * the run (each sample, where the bill is read), whatever is written. */
+void run_sync_replicas(struct run *r)
+{
+	for (size_t i = 0; i < clu_npods(r->cluster); i++) {
+		struct srv_replica *rep = clu_pod_replica(clu_pod_at(r->cluster, i));
+		if (rep)
+			srv_sync(rep);
+	}
+}
+
 void run_on_sample(struct sim *sim, void *ctx, uint64_t arg)
 {
 	struct run *r = ctx;
@@ -92,6 +103,7 @@ void run_on_sample(struct sim *sim, void *ctx, uint64_t arg)
 			struct gpu_signals gs;
 			if ((size_t)p->dep != d || p->state != CLU_POD_READY)
 				continue;
+			srv_sync(clu_pod_replica(p)); /* srv_stats is pure: the sample's sync point */
 			srv_stats(clu_pod_replica(p), &st);
 			kv += st.kv_cache_usage_perc;
 			running += (double)st.num_requests_running;
@@ -138,6 +150,7 @@ void run_on_sample(struct sim *sim, void *ctx, uint64_t arg)
 		int64_t nc[CLU_NODE_GONE + 1];
 		double usd, gh, busy;
 		clu_node_counts(r->cluster, nc);
+		run_sync_replicas(r);
 		clu_cost(r->cluster, sim->now, &usd, &gh, &busy);
 		if ((r->o.results || r->o.om) && (emit(r, "cluster", "nodes_ready", t, (double)(nc[CLU_NODE_READY] + nc[CLU_NODE_CORDONED])) ||
 		    emit(r, "cluster", "nodes_provisioning", t,
@@ -213,6 +226,7 @@ static void env_scrape(void *ctx, size_t dep, struct sc_scrape *x)
 		struct gpu_signals gs;
 		if ((size_t)p->dep != dep || !(p->state == CLU_POD_READY || p->state == CLU_POD_DRAINING) || !rep)
 			continue;
+		srv_sync(rep); /* srv_stats is pure: the scrape's sync point */
 		srv_stats(rep, &st);
 		gs = gpu_signals(r, p, &st, &r->podmem[i]);
 		x->pod_ids[n] = (int32_t)i;

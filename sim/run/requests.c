@@ -89,7 +89,7 @@ static void lose(struct run *r, struct run_req *x)
 		live_remove(r, x);
 		x->shadow = true;
 	}
-	if (x->q.replica >= 0 && (x->q.state == SRV_WAITING || x->q.state == SRV_RUNNING || x->q.state == SRV_SWAPPED)) {
+	if (x->q.replica >= 0 && srv_req_inside(&x->q)) {
 		const struct clu_pod *p = clu_pod_at(r->cluster, (size_t)x->q.replica);
 		if (clu_pod_replica(p))
 			srv_cancel(clu_pod_replica(p), &x->q);
@@ -201,7 +201,7 @@ void run_on_finished(void *ctx, struct srv_replica *rep, struct srv_req *q)
 		return;
 	if (x->disagg && x->xfer.decode_rep < 0 && x->out_total > 1) { /* prefill done: to a decode replica */
 		q->finish = -1;
-		q->state = SRV_NEW;
+		srv_req_rewind(q);
 		dg_handoff(&r->net, &x->xfer, &r->deps[r->deps[q->deployment].decode].router);
 		return;
 	}
@@ -250,18 +250,11 @@ static void on_hedge(struct sim *sim, void *ctx, uint64_t arg)
 	const struct clu_pod *p;
 	(void)sim;
 	x->hedge_ev = SIM_HANDLE_NONE;
-	if (x->q.first_token >= 0 || x->twin || x->q.replica < 0 || x->q.state == SRV_DONE)
+	if (x->q.first_token >= 0 || x->twin || !srv_req_inside(&x->q))
 		return;
 	p = clu_pod_at(r->cluster, (size_t)x->q.replica);
 	y = sim_pool_get(&r->reqs);
-	y->q = x->q; /* the same request, a copy of its state at arrival */
-	y->q.first_scheduled = y->q.first_token = y->q.finish = -1;
-	y->q.generated = y->q.cached = 0;
-	y->q.preemptions = 0;
-	y->q.replica = -1;
-	y->q.hblocks = NULL;
-	y->q.nheld = 0;
-	y->q.cancelled = false;
+	srv_req_clone(&y->q, &x->q); /* the same request, as it arrived */
 	y->q.user = y;
 	if (x->ids) {
 		y->ids = xmalloc((size_t)x->q.nids * sizeof(uint64_t));
@@ -327,7 +320,7 @@ void run_on_aborted(void *ctx, struct srv_req *q)
 	if (x->disagg) { /* given back by either pool: the whole path again, from prefill */
 		q->output = 1;
 		q->generated = 0;
-		q->transferred = false;
+		srv_req_rewind(q);
 		dg_transfer_reset(&x->xfer);
 	}
 	rt_retry(&r->deps[q->deployment].router, q);
@@ -357,13 +350,12 @@ void run_on_arrival(struct sim *sim, void *ctx, uint64_t arg)
 	const struct wl_config *w = src->w.cfg;
 	(void)arg;
 
+	srv_req_init(q);
 	q->id = r->next_id++;
 	q->workload = (int32_t)src->index;
 	q->deployment = (int32_t)d;
-	q->replica = -1;
 	q->priority = w->priority;
 	q->arrival = sim->now;
-	q->first_scheduled = q->first_token = q->finish = -1;
 	q->prompt = src->next.prompt;
 	q->output = src->next.output;
 	q->lora = w->lora ? sim_hash_str(w->lora, 0x104a) : 0;
@@ -415,14 +407,14 @@ void run_release_requests(struct run *r)
 {
 	for (struct run_req *x = r->live_head; x; x = x->next) {
 		if (x->twin && x->twin->shadow && !x->twin->lost) { /* an unresolved duplicate */
-			free(x->twin->q.hblocks);
+			srv_req_release(&x->twin->q);
 			free(x->twin->ids);
 		}
-		free(x->q.hblocks);
+		srv_req_release(&x->q);
 		free(x->ids);
 	}
 	for (size_t i = 0; i < r->nzombies; i++) {
-		free(r->zombies[i]->q.hblocks);
+		srv_req_release(&r->zombies[i]->q);
 		free(r->zombies[i]->ids);
 	}
 	free(r->zombies);

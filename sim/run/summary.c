@@ -25,6 +25,7 @@ void run_summarise(struct run *r)
 	span = sim_time_to_s(s->sim_time);
 	s->input_tokens_per_s = span > 0 ? (double)r->in_tokens / span : 0;
 	s->output_tokens_per_s = span > 0 ? (double)r->out_tokens / span : 0;
+	run_sync_replicas(r);
 	clu_cost(r->cluster, s->sim_time, &s->cost_usd, &s->gpu_hours, &r->busy_s);
 	s->usd_per_million_tokens = r->in_tokens + r->out_tokens > 0
 					    ? s->cost_usd / ((double)(r->in_tokens + r->out_tokens) / 1e6)

@@ -161,4 +161,68 @@ int32_t hpa_reconcile(const struct hpa_params *p, struct hpa_state *s, sim_time 
 		      const struct hpa_pod *pods, size_t npods, const struct hpa_metric *metrics,
 		      size_t nmetrics, const struct hpa_behavior_rt *behavior, const char **reason);
 
+/* ---- golden cases (`servesim hpa-eval`) ---- */
+
+/* The cases of a file in the format of ../shared/reference/hpa-cases.yaml
+ * (schema 1: defaults, cases with id, kind, controller, input, expected),
+ * decoded into the plain data above. Owned by hpa_cases.c: the cases point
+ * into the loaded document, which lives until hpa_cases_release. */
+struct cfg_doc;
+struct cfg_node;
+
+enum hpa_case_kind {
+	HPA_CASE_REPLICA_CALC, HPA_CASE_CONTROLLER_SYNC, HPA_CASE_STABILIZE_LEGACY, HPA_CASE_STABILIZE_BEHAVIOR,
+	HPA_CASE_RATE_LIMIT, HPA_CASE_POLICY_LIMIT, HPA_CASE_LEGACY_RULES
+};
+
+/* What a case computes; the fields its kind does not set stay 0/false/NULL. */
+struct hpa_case_result {
+	bool error; /* replica_calc: the metric is invalid */
+	int64_t replicas, desired, utilization, raw, usage, history_length, limit;
+	bool has_util, has_raw, has_usage;
+	const char *condition; /* rate_limit, legacy_rules (static strings) */
+	int32_t *stored;       /* stabilize_behavior: the recommendations kept, in slot order */
+	size_t nstored;
+};
+
+struct hpa_case {
+	const char *id;
+	int kind;                        /* enum hpa_case_kind */
+	const struct cfg_node *expected; /* the case's `expected:` (any node, or NULL) */
+	struct hpa_params params;        /* defaults, then the case's `controller:` */
+	/* input, as each kind reads it */
+	struct hpa_pod *pods;
+	size_t npods;
+	struct hpa_metric *metrics; /* replica_calc: one */
+	size_t nmetrics;
+	int32_t current, prenormalized, spec, status, min, max; /* min -1: unset */
+	sim_time window;                 /* stabilize_legacy */
+	int32_t up_window_s, down_window_s; /* stabilize_behavior */
+	bool has_behavior, up;           /* controller_sync: behavior given; policy_limit: direction */
+	struct hpa_behavior_rt behavior; /* controller_sync, rate_limit */
+	struct hpa_rules_rt rules;       /* policy_limit */
+	struct hpa_state history;        /* recommendations and scale events as given */
+	struct hpa_case_result got;      /* set by hpa_case_eval */
+};
+
+struct hpa_cases {
+	struct cfg_doc *doc;
+	size_t listed;       /* cases in the file's list */
+	struct hpa_case *v;  /* the decoded ones, in order */
+	size_t n, cap;
+};
+
+/* Loads and decodes a cases file. On bad input: -1 and err names the
+ * file:line:col (SIM_EINPUT; exit 2); the cases before the bad one stay
+ * decoded in cs (hpa-eval prints them first, as it always did). Release cs
+ * in every case. */
+int hpa_cases_load(struct hpa_cases *cs, const char *path, struct sim_err *err);
+void hpa_cases_release(struct hpa_cases *cs);
+/* Runs a case through the algorithm into c->got, at now = 0 on a copy of
+ * its history (so it may run again). */
+void hpa_case_eval(struct hpa_case *c);
+/* --check: whether the computed value named `field` equals `want` (a node
+ * of the case's expected map); unknown fields never do. */
+bool hpa_case_matches(const struct hpa_case *c, const char *field, const struct cfg_node *want);
+
 #endif

@@ -13,8 +13,9 @@
  * total length), a heap keyed by the decode step at which each finishes,
  * and counts by (length - step) mod block_size, which tell how many new
  * blocks any step needs. A run of decode-only steps with nothing else to do
- * is one event; whatever touches the replica mid-run first brings it to the
+ * is one event; whatever changes the replica mid-run first brings it to the
  * last step boundary (srv_sync), so results equal stepping one by one.
+ * srv_stats computes what that sync would settle without doing it.
  */
 #include "server.h"
 
@@ -148,7 +149,7 @@ static void reap_cancelled(struct srv_replica *r);
 
 static void wait_insert(struct srv_replica *r, struct srv_req *q, bool front)
 {
-	q->state = SRV_WAITING;
+	q->priv.state = SRV_WAITING;
 	r->nwait++;
 	if (r->p.engine.scheduling_policy == SRV_PRIORITY) {
 		/* ordered by (priority, arrival, id): lower runs first, as in vLLM */
@@ -156,24 +157,24 @@ static void wait_insert(struct srv_replica *r, struct srv_req *q, bool front)
 		while (x && (x->priority < q->priority ||
 			     (x->priority == q->priority && (x->arrival < q->arrival ||
 							     (x->arrival == q->arrival && x->id < q->id)))))
-			x = x->qnext;
+			x = x->priv.qnext;
 		if (!x) {
-			LIST_PUSH_BACK(r->wait_head, r->wait_tail, q, qprev, qnext);
+			LIST_PUSH_BACK(r->wait_head, r->wait_tail, q, priv.qprev, priv.qnext);
 		} else {
-			q->qnext = x;
-			q->qprev = x->qprev;
-			if (x->qprev)
-				x->qprev->qnext = q;
+			q->priv.qnext = x;
+			q->priv.qprev = x->priv.qprev;
+			if (x->priv.qprev)
+				x->priv.qprev->priv.qnext = q;
 			else
 				r->wait_head = q;
-			x->qprev = q;
+			x->priv.qprev = q;
 		}
 		return;
 	}
 	if (front)
-		LIST_PUSH_FRONT(r->wait_head, r->wait_tail, q, qprev, qnext);
+		LIST_PUSH_FRONT(r->wait_head, r->wait_tail, q, priv.qprev, priv.qnext);
 	else
-		LIST_PUSH_BACK(r->wait_head, r->wait_tail, q, qprev, qnext);
+		LIST_PUSH_BACK(r->wait_head, r->wait_tail, q, priv.qprev, priv.qnext);
 }
 
 /* ---- completion heap: (finish step, id) ---- */
@@ -181,8 +182,8 @@ static void wait_insert(struct srv_replica *r, struct srv_req *q, bool front)
 static int64_t finish_step(const struct srv_req *q)
 {
 	/* joined at step J with `generated` g0 = len0 - prompt + 1 */
-	int64_t g0 = q->len0 - q->prompt + 1;
-	return q->join_step + (q->output - g0);
+	int64_t g0 = q->priv.len0 - q->prompt + 1;
+	return q->priv.join_step + (q->output - g0);
 }
 
 static bool hless(const struct srv_req *a, const struct srv_req *b)
@@ -196,8 +197,8 @@ static void hswap(struct srv_replica *r, size_t i, size_t j)
 	struct srv_req *t = r->heap[i];
 	r->heap[i] = r->heap[j];
 	r->heap[j] = t;
-	r->heap[i]->heap_idx = (uint32_t)i;
-	r->heap[j]->heap_idx = (uint32_t)j;
+	r->heap[i]->priv.heap_idx = (uint32_t)i;
+	r->heap[j]->priv.heap_idx = (uint32_t)j;
 }
 
 static void hup(struct srv_replica *r, size_t i)
@@ -227,13 +228,13 @@ static void heap_push(struct srv_replica *r, struct srv_req *q)
 {
 	XGROW(r->heap, r->heap_cap, r->nheap + 1);
 	r->heap[r->nheap] = q;
-	q->heap_idx = (uint32_t)r->nheap++;
+	q->priv.heap_idx = (uint32_t)r->nheap++;
 	hup(r, r->nheap - 1);
 }
 
 static void heap_remove(struct srv_replica *r, struct srv_req *q)
 {
-	size_t i = q->heap_idx;
+	size_t i = q->priv.heap_idx;
 	r->nheap--;
 	if (i != r->nheap) {
 		hswap(r, i, r->nheap);
@@ -252,14 +253,14 @@ static int64_t mod(int64_t a, int64_t m)
 
 static int64_t dec_len(const struct srv_replica *r, const struct srv_req *q)
 {
-	return q->len0 + (r->S - q->join_step);
+	return q->priv.len0 + (r->S - q->priv.join_step);
 }
 
 static void dec_join(struct srv_replica *r, struct srv_req *q, int64_t len)
 {
-	q->decoding = true;
-	q->join_step = r->S;
-	q->len0 = len;
+	q->priv.decoding = true;
+	q->priv.join_step = r->S;
+	q->priv.len0 = len;
 	r->ndec++;
 	r->sumlen += len;
 	r->bucket[mod(len - r->S, r->bs)]++;
@@ -272,9 +273,9 @@ static int64_t dec_leave(struct srv_replica *r, struct srv_req *q)
 	int64_t len = dec_len(r, q);
 	r->ndec--;
 	r->sumlen -= len;
-	r->bucket[mod(q->len0 - q->join_step, r->bs)]--;
+	r->bucket[mod(q->priv.len0 - q->priv.join_step, r->bs)]--;
 	heap_remove(r, q);
-	q->decoding = false;
+	q->priv.decoding = false;
 	q->generated = len - q->prompt + 1;
 	return len;
 }
@@ -295,10 +296,10 @@ static int64_t blocks_for(const struct srv_replica *r, int64_t tokens)
 /* Releases every block of q whose KV length is len. */
 static void kv_drop(struct srv_replica *r, struct srv_req *q, int64_t len)
 {
-	kv_free_anon(&r->kv, blocks_for(r, len) - q->nheld);
+	kv_free_anon(&r->kv, blocks_for(r, len) - q->priv.nheld);
 	/* the prompt's tail blocks first, so the LRU evicts them before the head */
-	while (q->nheld > 0)
-		kv_unref(&r->kv, q->hblocks[--q->nheld]);
+	while (q->priv.nheld > 0)
+		kv_unref(&r->kv, q->priv.hblocks[--q->priv.nheld]);
 }
 
 /* The hash of q's i-th prompt block: from the request's chain, or derived
@@ -326,16 +327,16 @@ static void kv_register(struct srv_replica *r, struct srv_req *q)
 	int64_t full;
 	if (!r->p.engine.enable_prefix_caching || !has_prefix(q))
 		return;
-	full = q->computed / r->bs;
+	full = q->priv.computed / r->bs;
 	if (full > q->nhashes)
 		full = q->nhashes;
-	while (q->nheld < full) {
-		struct kv_block *b = kv_promote(&r->kv, block_hash(q, q->nheld, r->bs));
+	while (q->priv.nheld < full) {
+		struct kv_block *b = kv_promote(&r->kv, block_hash(q, q->priv.nheld, r->bs));
 		if (!b)
 			return; /* an identical block is cached already: ours stays private */
-		if (!q->hblocks)
-			q->hblocks = xcalloc((size_t)q->nhashes, sizeof(*q->hblocks));
-		q->hblocks[q->nheld++] = b;
+		if (!q->priv.hblocks)
+			q->priv.hblocks = xcalloc((size_t)q->nhashes, sizeof(*q->priv.hblocks));
+		q->priv.hblocks[q->priv.nheld++] = b;
 	}
 }
 
@@ -343,21 +344,21 @@ static void kv_register(struct srv_replica *r, struct srv_req *q)
 static void kv_lookup_prefix(struct srv_replica *r, struct srv_req *q, int64_t target)
 {
 	int64_t max_hit;
-	if (!r->p.engine.enable_prefix_caching || !has_prefix(q) || q->computed > 0)
+	if (!r->p.engine.enable_prefix_caching || !has_prefix(q) || q->priv.computed > 0)
 		return;
 	max_hit = (target - 1) / r->bs; /* at least one token is always computed */
 	if (max_hit > q->nhashes)
 		max_hit = q->nhashes;
-	while (q->nheld < max_hit) {
-		struct kv_block *b = kv_lookup(&r->kv, block_hash(q, q->nheld, r->bs));
+	while (q->priv.nheld < max_hit) {
+		struct kv_block *b = kv_lookup(&r->kv, block_hash(q, q->priv.nheld, r->bs));
 		if (!b)
 			break;
 		kv_ref(&r->kv, b);
-		if (!q->hblocks)
-			q->hblocks = xcalloc((size_t)q->nhashes, sizeof(*q->hblocks));
-		q->hblocks[q->nheld++] = b;
+		if (!q->priv.hblocks)
+			q->priv.hblocks = xcalloc((size_t)q->nhashes, sizeof(*q->priv.hblocks));
+		q->priv.hblocks[q->priv.nheld++] = b;
 	}
-	q->computed = q->nheld * r->bs;
+	q->priv.computed = q->priv.nheld * r->bs;
 }
 
 /* ---- preemption ---- */
@@ -369,7 +370,7 @@ static int64_t prefill_target(const struct srv_req *q)
 
 static void run_remove(struct srv_replica *r, struct srv_req *q)
 {
-	LIST_REMOVE(r->run_head, r->run_tail, q, rprev, rnext);
+	LIST_REMOVE(r->run_head, r->run_tail, q, priv.rprev, priv.rnext);
 	r->nrun--;
 }
 
@@ -379,7 +380,7 @@ static void preempt(struct srv_replica *r, struct srv_req *q)
 	run_remove(r, q);
 	r->st.preemptions_total++;
 	q->preemptions++;
-	if (q->decoding) {
+	if (q->priv.decoding) {
 		len = dec_leave(r, q);
 		if (r->planning && r->step_decodes > 0) {
 			/* it was scheduled in this step: give back its token and block */
@@ -393,19 +394,19 @@ static void preempt(struct srv_replica *r, struct srv_req *q)
 			kv_drop(r, q, len);
 			r->swap_blocks += blocks_for(r, len);
 			r->swap_out_tokens += blocks_for(r, len) * r->bs;
-			q->computed = len;
-			q->state = SRV_SWAPPED;
+			q->priv.computed = len;
+			q->priv.state = SRV_SWAPPED;
 			r->nswap++;
-			LIST_PUSH_BACK(r->swap_head, r->swap_tail, q, qprev, qnext);
+			LIST_PUSH_BACK(r->swap_head, r->swap_tail, q, priv.qprev, priv.qnext);
 			return;
 		}
 	} else {
-		LIST_REMOVE(r->pre_head, r->pre_tail, q, pprev, pnext);
+		LIST_REMOVE(r->pre_head, r->pre_tail, q, priv.pprev, priv.pnext);
 		r->npre--;
-		len = q->computed;
+		len = q->priv.computed;
 	}
 	kv_drop(r, q, len);
-	q->computed = 0;
+	q->priv.computed = 0;
 	wait_insert(r, q, true);
 }
 
@@ -429,13 +430,13 @@ static void finish(struct srv_replica *r, struct srv_req *q, int64_t len)
 {
 	run_remove(r, q);
 	kv_drop(r, q, len);
-	free(q->hblocks);
-	q->hblocks = NULL;
+	free(q->priv.hblocks);
+	q->priv.hblocks = NULL;
 	q->finish = r->sim->now;
-	q->state = SRV_DONE;
+	q->priv.state = SRV_DONE;
 	q->status = SRV_COMPLETED;
-	if (q->cancelled) { /* it lost a race it just finished: nothing to report */
-		q->cancelled = false;
+	if (q->priv.cancelled) { /* it lost a race it just finished: nothing to report */
+		q->priv.cancelled = false;
 		r->ncancel--;
 		return;
 	}
@@ -449,32 +450,33 @@ static void finish(struct srv_replica *r, struct srv_req *q, int64_t len)
 /* A prefill finished this step: sample a token, then decode or finish. */
 static void prefill_done(struct srv_replica *r, struct srv_req *q)
 {
-	LIST_REMOVE(r->pre_head, r->pre_tail, q, pprev, pnext);
+	LIST_REMOVE(r->pre_head, r->pre_tail, q, priv.pprev, priv.pnext);
 	r->npre--;
 	q->generated++;
 	r->st.generation_tokens_total++;
-	if (q->first_token < 0 && !q->cancelled) {
+	if (q->first_token < 0 && !q->priv.cancelled) {
 		q->first_token = r->sim->now;
 		hist_add(&r->st.hist[SRV_H_TTFT], SRV_H_TTFT, sim_time_to_s(q->first_token - q->arrival), 1);
 		if (r->hooks.first_token)
 			r->hooks.first_token(r->hooks.ctx, r, q);
 	}
 	if (q->generated >= q->output)
-		finish(r, q, q->computed);
+		finish(r, q, q->priv.computed);
 	else
-		dec_join(r, q, q->computed);
+		dec_join(r, q, q->priv.computed);
 }
 
 static void decode_batch(int64_t ndec, int64_t sumlen, struct perf_batch *b);
 static sim_time step_time(const struct srv_replica *r, struct perf_batch *b);
 
-/* Inter-token latencies of k decode-only steps from the current state. */
-static void observe_run(struct srv_replica *r, int64_t k)
+/* Inter-token latencies of k decode-only steps from the current state,
+ * into st (the replica's own, or a copy being reported). */
+static void observe_run(const struct srv_replica *r, struct srv_stats *st, int64_t k)
 {
 	struct perf_batch b;
 	for (int64_t j = 0; j < k; j++) {
 		decode_batch(r->ndec, r->sumlen + j * r->ndec, &b);
-		hist_add(&r->st.hist[SRV_H_TPOT], SRV_H_TPOT, sim_time_to_s(step_time(r, &b)), r->ndec);
+		hist_add(&st->hist[SRV_H_TPOT], SRV_H_TPOT, sim_time_to_s(step_time(r, &b)), r->ndec);
 	}
 }
 
@@ -510,13 +512,13 @@ static int64_t chunk_limit(const struct srv_replica *r, int64_t remaining, int64
 static void add_chunk(struct srv_replica *r, struct srv_req *q, int64_t tokens)
 {
 	XGROW(r->chunks, r->chunk_cap, r->nchunks + 1);
-	r->chunks[r->nchunks++] = (struct chunk){q, tokens, q->computed};
+	r->chunks[r->nchunks++] = (struct chunk){q, tokens, q->priv.computed};
 }
 
 /* Reserves blocks for a chunk of q; preempts newer requests if allowed. */
 static bool reserve_chunk(struct srv_replica *r, struct srv_req *q, int64_t tokens, bool may_preempt)
 {
-	int64_t need = blocks_for(r, q->computed + tokens) - blocks_for(r, q->computed);
+	int64_t need = blocks_for(r, q->priv.computed + tokens) - blocks_for(r, q->priv.computed);
 	if (kv_available(&r->kv) < need && (!may_preempt || !make_room(r, need, q)))
 		return false;
 	return kv_alloc(&r->kv, need);
@@ -524,12 +526,12 @@ static bool reserve_chunk(struct srv_replica *r, struct srv_req *q, int64_t toke
 
 static void admit(struct srv_replica *r, struct srv_req *q)
 {
-	LIST_REMOVE(r->wait_head, r->wait_tail, q, qprev, qnext);
+	LIST_REMOVE(r->wait_head, r->wait_tail, q, priv.qprev, priv.qnext);
 	r->nwait--;
-	q->state = SRV_RUNNING;
-	LIST_PUSH_BACK(r->run_head, r->run_tail, q, rprev, rnext);
+	q->priv.state = SRV_RUNNING;
+	LIST_PUSH_BACK(r->run_head, r->run_tail, q, priv.rprev, priv.rnext);
 	r->nrun++;
-	LIST_PUSH_BACK(r->pre_head, r->pre_tail, q, pprev, pnext);
+	LIST_PUSH_BACK(r->pre_head, r->pre_tail, q, priv.pprev, priv.pnext);
 	r->npre++;
 	if (q->first_scheduled < 0)
 		q->first_scheduled = r->sim->now;
@@ -542,22 +544,22 @@ static void admit_waiting(struct srv_replica *r, int64_t *budget, bool whole_pro
 		struct srv_req *q = r->wait_head;
 		int64_t target = prefill_target(q), c;
 		kv_lookup_prefix(r, q, target);
-		c = chunk_limit(r, target - q->computed, *budget);
-		if (whole_prompts && c < target - q->computed)
+		c = chunk_limit(r, target - q->priv.computed, *budget);
+		if (whole_prompts && c < target - q->priv.computed)
 			break;
 		if (!reserve_chunk(r, q, c, false)) {
 			/* give back the prefix hits: it waits with nothing held */
-			while (q->nheld > 0)
-				kv_unref(&r->kv, q->hblocks[--q->nheld]);
-			q->computed = 0;
+			while (q->priv.nheld > 0)
+				kv_unref(&r->kv, q->priv.hblocks[--q->priv.nheld]);
+			q->priv.computed = 0;
 			break;
 		}
 		if (r->p.engine.enable_prefix_caching && has_prefix(q)) {
 			r->st.prefix_cache_queries += target;
-			r->st.prefix_cache_hits += q->computed;
+			r->st.prefix_cache_hits += q->priv.computed;
 		}
 		if (q->preemptions == 0)
-			q->cached = q->computed;
+			q->cached = q->priv.computed;
 		admit(r, q);
 		add_chunk(r, q, c);
 		*budget -= c;
@@ -571,22 +573,22 @@ static double swap_in(struct srv_replica *r, int64_t *budget)
 	double tokens = 0;
 	while (r->swap_head && r->nrun < r->p.engine.max_num_seqs && *budget > 0) {
 		struct srv_req *q = r->swap_head;
-		int64_t nb = blocks_for(r, q->computed);
-		int64_t now_need = q->computed % r->bs == 0 ? 1 : 0; /* this step's token */
-		if (!kv_alloc(&r->kv, (q->transferred ? 0 : nb) + now_need))
+		int64_t nb = blocks_for(r, q->priv.computed);
+		int64_t now_need = q->priv.computed % r->bs == 0 ? 1 : 0; /* this step's token */
+		if (!kv_alloc(&r->kv, (q->priv.transferred ? 0 : nb) + now_need))
 			break;
-		LIST_REMOVE(r->swap_head, r->swap_tail, q, qprev, qnext);
+		LIST_REMOVE(r->swap_head, r->swap_tail, q, priv.qprev, priv.qnext);
 		r->nswap--;
-		if (q->transferred) { /* its blocks were reserved and filled over the network */
-			q->transferred = false;
+		if (q->priv.transferred) { /* its blocks were reserved and filled over the network */
+			q->priv.transferred = false;
 			r->reserved -= nb;
 			nb = 0;
 		} else
 			r->swap_blocks -= nb;
-		q->state = SRV_RUNNING;
-		LIST_PUSH_BACK(r->run_head, r->run_tail, q, rprev, rnext);
+		q->priv.state = SRV_RUNNING;
+		LIST_PUSH_BACK(r->run_head, r->run_tail, q, priv.rprev, priv.rnext);
 		r->nrun++;
-		dec_join(r, q, q->computed);
+		dec_join(r, q, q->priv.computed);
 		r->step_decodes++;
 		*budget -= 1;
 		tokens += (double)nb * (double)r->bs;
@@ -694,8 +696,8 @@ static void step_begin(struct srv_replica *r)
 		}
 	}
 	/* 2. partial prefills, oldest first */
-	for (struct srv_req *q = r->pre_head; q && budget > 0; q = q->pnext) {
-		int64_t c = chunk_limit(r, prefill_target(q) - q->computed, budget);
+	for (struct srv_req *q = r->pre_head; q && budget > 0; q = q->priv.pnext) {
+		int64_t c = chunk_limit(r, prefill_target(q) - q->priv.computed, budget);
 		if (!reserve_chunk(r, q, c, true)) {
 			/* everything newer is preempted already: q goes too, and nothing is left */
 			preempt(r, q);
@@ -773,10 +775,10 @@ static void apply_step(struct srv_replica *r)
 	}
 	for (size_t i = 0; i < r->nchunks; i++) {
 		struct srv_req *q = r->chunks[i].q;
-		q->computed += r->chunks[i].tokens;
+		q->priv.computed += r->chunks[i].tokens;
 		r->st.prompt_tokens_total += r->chunks[i].tokens;
 		kv_register(r, q);
-		if (q->computed >= prefill_target(q))
+		if (q->priv.computed >= prefill_target(q))
 			prefill_done(r, q);
 	}
 	r->nchunks = 0;
@@ -797,7 +799,7 @@ static void on_step_end(struct sim *s, void *ctx, uint64_t arg)
 	if (r->stretch) {
 		r->st.busy_time += r->sim->now - r->step_start;
 		r->st.steps_total += r->stretch_k;
-		observe_run(r, r->stretch_k);
+		observe_run(r, &r->st, r->stretch_k);
 		decode_advance(r, r->stretch_k);
 		r->stretch = false;
 		pop_finished(r);
@@ -808,36 +810,56 @@ static void on_step_end(struct sim *s, void *ctx, uint64_t arg)
 	next_step_at_now(r);
 }
 
+/* Where a decode run stands at `now`: k of its steps have ended, the last
+ * at t; step k (dt long) is in flight or starts at t. held: the run's
+ * blocks, allocated when it was planned; used: those of the k ended steps. */
+struct stretch_pos {
+	int64_t k, held, used;
+	sim_time t, dt;
+};
+
+static void stretch_at(const struct srv_replica *r, sim_time now, struct stretch_pos *p)
+{
+	struct perf_batch b;
+	p->k = p->held = p->used = 0;
+	for (int64_t j = 0; j < r->stretch_k; j++)
+		p->held += dec_need(r, r->S + j);
+	p->t = r->stretch_t0;
+	for (;;) {
+		decode_batch(r->ndec, r->sumlen + p->k * r->ndec, &b);
+		p->dt = step_time(r, &b);
+		if (p->t + p->dt > now || p->k + 1 >= r->stretch_k)
+			break;
+		p->used += dec_need(r, r->S + p->k);
+		p->t += p->dt;
+		p->k++;
+	}
+}
+
+/* srv_sync leaves no step in flight when the k-th boundary is now (k > 0):
+ * the next step begins as an event of its own. */
+static bool stretch_ends_now(const struct stretch_pos *p, sim_time now)
+{
+	return p->t == now && p->k > 0;
+}
+
 void srv_sync(struct srv_replica *r)
 {
-	sim_time t, dt, now = r->sim->now;
-	int64_t k = 0, held = 0, used = 0;
-	struct perf_batch b;
+	struct stretch_pos p;
+	sim_time now = r->sim->now;
 	if (!r->stretch)
 		return;
-	for (int64_t j = 0; j < r->stretch_k; j++)
-		held += dec_need(r, r->S + j);
-	/* k steps of the run have ended by now; step k is in flight (or starts now) */
-	t = r->stretch_t0;
-	for (;;) {
-		decode_batch(r->ndec, r->sumlen + k * r->ndec, &b);
-		dt = step_time(r, &b);
-		if (t + dt > now || k + 1 >= r->stretch_k)
-			break;
-		used += dec_need(r, r->S + k);
-		t += dt;
-		k++;
-	}
+	stretch_at(r, now, &p);
 	/* keep the blocks of the k ended steps; give back the rest of the run's */
-	kv_free_anon(&r->kv, held - used);
-	r->st.busy_time += t - r->step_start;
-	r->st.steps_total += k;
-	observe_run(r, k);
-	decode_advance(r, k);
+	kv_free_anon(&r->kv, p.held - p.used);
+	r->st.busy_time += p.t - r->step_start;
+	r->st.steps_total += p.k;
+	observe_run(r, &r->st, p.k);
+	decode_advance(r, p.k);
 	sim_cancel(r->sim, r->ev);
 	r->stretch = false;
-	r->step_start = t;
-	if (t == now && k > 0) {
+	r->step_start = p.t;
+	if (stretch_ends_now(&p, now)) {
 		next_step_at_now(r);
 		return;
 	}
@@ -846,10 +868,54 @@ void srv_sync(struct srv_replica *r)
 	r->nchunks = 0;
 	r->step_decodes = r->ndec;
 	r->busy = true;
-	r->ev = sim_schedule(r->sim, t + dt, on_step_end, r, 0);
+	r->ev = sim_schedule(r->sim, p.t + p.dt, on_step_end, r, 0);
 }
 
 /* ---- public ---- */
+
+/* ---- requests ---- */
+
+void srv_req_init(struct srv_req *q)
+{
+	memset(q, 0, sizeof(*q)); /* no links, nothing held */
+	q->priv.state = SRV_NEW;
+	q->replica = -1;
+	q->arrival = q->first_scheduled = q->first_token = q->finish = -1;
+}
+
+void srv_req_release(struct srv_req *q)
+{
+	free(q->priv.hblocks);
+	q->priv.hblocks = NULL;
+	q->priv.nheld = 0;
+}
+
+void srv_req_clone(struct srv_req *dst, const struct srv_req *src)
+{
+	*dst = *src;
+	dst->first_scheduled = dst->first_token = dst->finish = -1;
+	dst->generated = dst->cached = 0;
+	dst->preemptions = 0;
+	dst->replica = -1;
+	/* src's links and blocks are its own replica's business, not the copy's */
+	memset(&dst->priv, 0, sizeof(dst->priv));
+	dst->priv.state = SRV_NEW;
+}
+
+void srv_req_rewind(struct srv_req *q)
+{
+	SIM_ASSERT(!srv_req_inside(q));
+	srv_req_release(q); /* it left: nothing is held, but be sure nothing leaks */
+	memset(&q->priv, 0, sizeof(q->priv));
+	q->priv.state = SRV_NEW;
+}
+
+bool srv_req_inside(const struct srv_req *q)
+{
+	return q->priv.state == SRV_WAITING || q->priv.state == SRV_RUNNING || q->priv.state == SRV_SWAPPED;
+}
+
+/* ---- replicas ---- */
 
 int64_t srv_kv_blocks(const struct srv_engine_config *e, const struct perf_model *pm,
 		      struct sim_err *err)
@@ -914,10 +980,10 @@ bool srv_submit(struct srv_replica *r, struct srv_req *q)
 		return false;
 	srv_sync(r);
 	q->replica = r->id;
-	q->state = SRV_NEW;
-	q->computed = 0;
-	q->nheld = 0;
-	q->decoding = false;
+	q->priv.state = SRV_NEW;
+	q->priv.computed = 0;
+	q->priv.nheld = 0;
+	q->priv.decoding = false;
 	if (q->hashes) /* full server blocks the trace's chain covers */
 		q->nhashes = (int32_t)((int64_t)q->nids * q->hash_block / r->bs);
 	else if (q->prefix_key) /* full blocks of the shared prefix */
@@ -952,71 +1018,86 @@ void srv_submit_transferred(struct srv_replica *r, struct srv_req *q)
 {
 	srv_sync(r);
 	q->replica = r->id;
-	q->computed = q->prompt; /* the prompt's KV is here; the first token was sampled by prefill */
-	q->nheld = 0;
-	q->decoding = false;
-	q->transferred = true;
-	q->state = SRV_SWAPPED;
+	q->priv.computed = q->prompt; /* the prompt's KV is here; the first token was sampled by prefill */
+	q->priv.nheld = 0;
+	q->priv.decoding = false;
+	q->priv.transferred = true;
+	q->priv.state = SRV_SWAPPED;
 	if (q->first_scheduled < 0)
 		q->first_scheduled = r->sim->now;
-	LIST_PUSH_BACK(r->swap_head, r->swap_tail, q, qprev, qnext);
+	LIST_PUSH_BACK(r->swap_head, r->swap_tail, q, priv.qprev, priv.qnext);
 	r->nswap++;
 	if (!r->busy)
 		next_step_at_now(r);
 }
 
-void srv_stats(struct srv_replica *r, struct srv_stats *out)
+void srv_stats(const struct srv_replica *r, struct srv_stats *out)
 {
-	srv_sync(r);
-	r->st.num_requests_running = r->nrun;
-	r->st.num_requests_waiting = r->nwait;
-	r->st.num_requests_swapped = r->nswap;
-	r->st.kv_blocks_total = r->kv.total;
-	r->st.kv_blocks_used = r->kv.used_anon + r->kv.used_hashed;
-	r->st.kv_blocks_cached = r->kv.cached;
-	r->st.kv_blocks_free = kv_free(&r->kv);
-	r->st.kv_cache_usage_perc = r->kv.total ? (double)r->st.kv_blocks_used / (double)r->kv.total : 0;
+	int64_t anon = r->kv.used_anon, cached = r->kv.cached;
 	*out = r->st;
+	if (r->stretch) {
+		/* what srv_sync would settle, computed on the side: the ended steps'
+		 * counters and latencies, and the blocks it would keep (the ended
+		 * steps', plus the step in flight's); it evicts nothing */
+		struct stretch_pos p;
+		sim_time now = r->sim->now;
+		stretch_at(r, now, &p);
+		anon -= p.held - p.used;
+		if (!stretch_ends_now(&p, now))
+			anon += dec_need(r, r->S + p.k);
+		out->busy_time += p.t - r->step_start;
+		out->steps_total += p.k;
+		observe_run(r, out, p.k);
+		out->generation_tokens_total += p.k * r->ndec;
+	}
+	out->num_requests_running = r->nrun;
+	out->num_requests_waiting = r->nwait;
+	out->num_requests_swapped = r->nswap;
+	out->kv_blocks_total = r->kv.total;
+	out->kv_blocks_used = anon + r->kv.used_hashed;
+	out->kv_blocks_cached = cached;
+	out->kv_blocks_free = r->kv.total - out->kv_blocks_used - cached;
+	out->kv_cache_usage_perc = r->kv.total ? (double)out->kv_blocks_used / (double)r->kv.total : 0;
 }
 
 /* Removes q wherever it is, freeing what it holds. */
 static void take_out(struct srv_replica *r, struct srv_req *q)
 {
-	switch (q->state) {
+	switch (q->priv.state) {
 	case SRV_WAITING:
-		LIST_REMOVE(r->wait_head, r->wait_tail, q, qprev, qnext);
+		LIST_REMOVE(r->wait_head, r->wait_tail, q, priv.qprev, priv.qnext);
 		r->nwait--;
-		while (q->nheld > 0) /* prefix hits of a failed admission are given back there */
-			kv_unref(&r->kv, q->hblocks[--q->nheld]);
+		while (q->priv.nheld > 0) /* prefix hits of a failed admission are given back there */
+			kv_unref(&r->kv, q->priv.hblocks[--q->priv.nheld]);
 		break;
 	case SRV_SWAPPED:
-		LIST_REMOVE(r->swap_head, r->swap_tail, q, qprev, qnext);
+		LIST_REMOVE(r->swap_head, r->swap_tail, q, priv.qprev, priv.qnext);
 		r->nswap--;
-		if (q->transferred) {
-			kv_free_anon(&r->kv, blocks_for(r, q->computed));
-			r->reserved -= blocks_for(r, q->computed);
-			q->transferred = false;
+		if (q->priv.transferred) {
+			kv_free_anon(&r->kv, blocks_for(r, q->priv.computed));
+			r->reserved -= blocks_for(r, q->priv.computed);
+			q->priv.transferred = false;
 		} else
-			r->swap_blocks -= blocks_for(r, q->computed);
+			r->swap_blocks -= blocks_for(r, q->priv.computed);
 		break;
 	case SRV_RUNNING:
 		run_remove(r, q);
-		if (q->decoding) {
+		if (q->priv.decoding) {
 			kv_drop(r, q, dec_leave(r, q));
 		} else {
-			LIST_REMOVE(r->pre_head, r->pre_tail, q, pprev, pnext);
+			LIST_REMOVE(r->pre_head, r->pre_tail, q, priv.pprev, priv.pnext);
 			r->npre--;
-			kv_drop(r, q, q->computed);
+			kv_drop(r, q, q->priv.computed);
 		}
 		break;
 	default:
 		break;
 	}
-	free(q->hblocks);
-	q->hblocks = NULL;
-	q->nheld = 0;
-	q->computed = 0;
-	q->state = SRV_DONE;
+	free(q->priv.hblocks);
+	q->priv.hblocks = NULL;
+	q->priv.nheld = 0;
+	q->priv.computed = 0;
+	q->priv.state = SRV_DONE;
 }
 
 /* Drops the step in flight: its reserved blocks go back. */
@@ -1051,11 +1132,11 @@ void srv_abort_all(struct srv_replica *r, void (*fn)(void *ctx, struct srv_req *
 	size_t n = 0, cap = (size_t)(r->nrun + r->nwait + r->nswap) + 1;
 	drop_step(r);
 	all = xmalloc(cap * sizeof(*all));
-	for (struct srv_req *q = r->run_head; q; q = q->rnext)
+	for (struct srv_req *q = r->run_head; q; q = q->priv.rnext)
 		all[n++] = q;
-	for (struct srv_req *q = r->wait_head; q; q = q->qnext)
+	for (struct srv_req *q = r->wait_head; q; q = q->priv.qnext)
 		all[n++] = q;
-	for (struct srv_req *q = r->swap_head; q; q = q->qnext)
+	for (struct srv_req *q = r->swap_head; q; q = q->priv.qnext)
 		all[n++] = q;
 	/* arrival order, so retries keep it */
 	for (size_t i = 1; i < n; i++) {
@@ -1069,7 +1150,7 @@ void srv_abort_all(struct srv_replica *r, void (*fn)(void *ctx, struct srv_req *
 		all[j] = x;
 	}
 	for (size_t i = 0; i < n; i++) {
-		all[i]->cancelled = false;
+		all[i]->priv.cancelled = false;
 		take_out(r, all[i]);
 	}
 	r->ncancel = 0;
@@ -1082,9 +1163,9 @@ void srv_abort_all(struct srv_replica *r, void (*fn)(void *ctx, struct srv_req *
 void srv_cancel(struct srv_replica *r, struct srv_req *q)
 {
 	srv_sync(r);
-	if (q->state == SRV_RUNNING && r->busy && !r->begin_pending) {
-		if (!q->cancelled) {
-			q->cancelled = true;
+	if (q->priv.state == SRV_RUNNING && r->busy && !r->begin_pending) {
+		if (!q->priv.cancelled) {
+			q->priv.cancelled = true;
 			r->ncancel++;
 		}
 		return;
@@ -1099,9 +1180,9 @@ static void reap_cancelled(struct srv_replica *r)
 	if (!r->ncancel)
 		return;
 	for (; q; q = next) {
-		next = q->rnext;
-		if (q->cancelled) {
-			q->cancelled = false;
+		next = q->priv.rnext;
+		if (q->priv.cancelled) {
+			q->priv.cancelled = false;
 			r->ncancel--;
 			take_out(r, q);
 		}
@@ -1135,14 +1216,14 @@ bool srv_check(struct srv_replica *r)
 		return false;
 	/* anonymous blocks belong to one request each; hashed ones are shared
 	 * and counted by reference in kv_check */
-	for (struct srv_req *q = r->run_head; q; q = q->rnext) {
+	for (struct srv_req *q = r->run_head; q; q = q->priv.rnext) {
 		n++;
-		if (q->decoding) {
+		if (q->priv.decoding) {
 			dec++;
-			anon += blocks_for(r, dec_len(r, q)) - q->nheld;
+			anon += blocks_for(r, dec_len(r, q)) - q->priv.nheld;
 		} else {
 			pre++;
-			anon += blocks_for(r, q->computed) - q->nheld;
+			anon += blocks_for(r, q->priv.computed) - q->priv.nheld;
 		}
 	}
 	if (n != r->nrun || dec != r->ndec || pre != r->npre)

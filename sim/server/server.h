@@ -2,11 +2,15 @@
  * sim/server: one vLLM-like model-server replica. Owns the `engine:` key of
  * a deployment (vLLM's engine arguments, under vLLM's names and defaults)
  * and, from the model-server issue on, the scheduler, continuous batching,
- * chunked prefill, paged KV cache, preemption and prefix caching.
+ * chunked prefill, paged KV cache, preemption and prefix caching. Owns the
+ * private part of every request (srv_req.priv): only sim/server sets it,
+ * and frees what it allocated for it (srv_req_release).
  *
  * Invariants:
  *  - KV blocks: used + free + cached-free = total after every step.
  *  - A request is in exactly one of waiting, running, swapped or finished.
+ *  - Reading a replica (srv_stats) changes nothing; only srv_sync and the
+ *    calls that take requests in or out move its events.
  */
 #ifndef SIM_SERVER_H
 #define SIM_SERVER_H
@@ -43,8 +47,27 @@ extern const struct cfg_schema srv_engine_schema;
 enum srv_state { SRV_NEW, SRV_WAITING, SRV_RUNNING, SRV_SWAPPED, SRV_DONE };
 enum srv_status { SRV_COMPLETED, SRV_FAILED, SRV_DROPPED, SRV_IN_FLIGHT, SRV_REJECTED };
 
-/* One request. The caller owns the memory; the server links it while it is
- * inside. Times are simulated ns; -1 = not (yet) reached. */
+/* What a replica keeps about a request while it is inside. Set, read and
+ * freed by sim/server only: callers start it empty (srv_req_init,
+ * srv_req_clone), free it with srv_req_release and never touch it. */
+struct srv_req_priv {
+	int state;               /* enum srv_state */
+	int64_t computed;        /* tokens whose KV is in the cache (prefilling) */
+	struct srv_req *rprev, *rnext; /* running list (admission order) */
+	struct srv_req *qprev, *qnext; /* waiting or swapped queue */
+	struct srv_req *pprev, *pnext; /* prefilling list */
+	struct kv_block **hblocks;     /* hashed prompt blocks held (allocated here) */
+	int32_t nheld;
+	int64_t join_step, len0;       /* decode set: step and length when it joined */
+	uint32_t heap_idx;
+	bool decoding;
+	bool cancelled; /* leaves at the end of the step in flight */
+	bool transferred; /* its prompt's KV came over the network (disaggregation): blocks reserved */
+};
+
+/* One request. The caller owns the memory and the public fields; the server
+ * links it while it is inside and owns `priv`. Times are simulated ns;
+ * -1 = not (yet) reached. */
 struct srv_req {
 	int64_t id;
 	int32_t workload, deployment, replica, status;
@@ -62,20 +85,26 @@ struct srv_req {
 	uint64_t lora;          /* LoRA adapter (a hash of its name; 0: none) */
 	int64_t prefix_tokens;
 	void *user;
-	/* server-private */
-	int state;
-	int64_t computed;        /* tokens whose KV is in the cache (prefilling) */
-	struct srv_req *rprev, *rnext; /* running list (admission order) */
-	struct srv_req *qprev, *qnext; /* waiting or swapped queue */
-	struct srv_req *pprev, *pnext; /* prefilling list */
-	struct kv_block **hblocks;     /* hashed prompt blocks held */
-	int32_t nheld;
-	int64_t join_step, len0;       /* decode set: step and length when it joined */
-	uint32_t heap_idx;
-	bool decoding;
-	bool cancelled; /* leaves at the end of the step in flight */
-	bool transferred; /* its prompt's KV came over the network (disaggregation): blocks reserved */
+	struct srv_req_priv priv; /* server-private */
 };
+
+/* A request not inside any replica: every field zero, times and replica -1,
+ * private part empty. The caller then fills in its description. */
+void srv_req_init(struct srv_req *q);
+/* Frees what the server allocated for q (its prefix-block array). Only once
+ * no replica holds it: it left, or its replica was freed. */
+void srv_req_release(struct srv_req *q);
+/* dst becomes a fresh copy of src for hedging: src's description (id,
+ * workload, sizes, prefix, user...) with no progress (times but arrival -1,
+ * replica -1, nothing generated, cached or preempted) and an empty private
+ * part. Pointers (hashes, user) are copied as they are. */
+void srv_req_clone(struct srv_req *dst, const struct srv_req *src);
+/* A request that left a replica (finished, or given back by srv_abort_all)
+ * can be submitted again, to this or another replica: its private part is
+ * emptied (state new). Public fields are the caller's. */
+void srv_req_rewind(struct srv_req *q);
+/* Whether q is inside a replica: waiting, running or swapped. */
+bool srv_req_inside(const struct srv_req *q);
 
 /* ---- a replica ---- */
 
@@ -122,7 +151,16 @@ void srv_abort_all(struct srv_replica *r, void (*fn)(void *ctx, struct srv_req *
  * waits, at the end of the step in flight when it runs; it reports nothing
  * more to the hooks. */
 void srv_cancel(struct srv_replica *r, struct srv_req *q);
-/* Brings a replica in a decode stretch up to the last step boundary <= now. */
+/* Brings a replica in a decode stretch (fast stepping: a run of decode-only
+ * steps as one event) up to the last step boundary <= now: the stretch's
+ * event is cancelled and the step in flight (or the next step's begin) is
+ * scheduled anew. Results do not depend on it, but the event queue does
+ * (event count, sequence numbers). The server syncs itself whenever a
+ * request comes or goes (submit, reserve, cancel, abort); callers sync at
+ * points they define, the same in every run: sim/cli/run.c before each
+ * /timeseries sample's and each scrape's srv_stats of a pod, every replica
+ * (in pod order) before clu_cost, and the least-kv router before it reads
+ * an endpoint. */
 void srv_sync(struct srv_replica *r);
 
 /* A Prometheus histogram with vLLM's bucket bounds (cumulative on export). */
@@ -150,7 +188,12 @@ struct srv_stats {
 	sim_time busy_time; /* time with a step in flight */
 	struct srv_hist hist[SRV_H_KINDS];
 };
-void srv_stats(struct srv_replica *r, struct srv_stats *out);
+/* Pure: changes nothing, the event queue included. Reports what the replica
+ * would report if srv_sync brought it to its last step boundary at now
+ * (the ended steps of a stretch: busy time, steps, tokens, TPOT; the KV
+ * blocks of the ended steps and of the step in flight), exactly the numbers
+ * srv_sync then srv_stats gives. */
+void srv_stats(const struct srv_replica *r, struct srv_stats *out);
 /* Checks used + free + cached = total and the aggregates (debug, tests). */
 bool srv_check(struct srv_replica *r);
 int64_t srv_inflight(const struct srv_replica *r);

@@ -108,13 +108,12 @@ static void world_release(struct world *w)
 /* A request whose prefill just ended on replica 0. */
 static void prefilled(struct srv_req *q, struct dg_transfer *t, int64_t id, int64_t prompt)
 {
-	memset(q, 0, sizeof(*q));
+	srv_req_init(q);
 	q->id = id;
 	q->prompt = prompt;
 	q->output = 1;
 	q->replica = 0;
 	q->first_scheduled = 0;
-	q->first_token = q->finish = -1;
 	dg_transfer_init(t, q);
 }
 

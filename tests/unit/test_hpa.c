@@ -4,8 +4,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "config/config.h"
 #include "scale/hpa.h"
 
 static const struct hpa_params P = {{0.1, 0.1}, 300 * SIM_SEC, 30 * SIM_SEC, 300 * SIM_SEC, 2.0, 4.0};
@@ -185,6 +189,192 @@ static void reconcile_legacy_and_bounds(void **state)
 	hpa_state_release(&s);
 }
 
+/* ---- golden cases (hpa_cases.c) ---- */
+
+/* Every kind, hand-computed (and checked against hpa-eval before the move). */
+static const char cases_yaml[] =
+	"defaults: {tolerance_up: 0.1, tolerance_down: 0.1, cpu_initialization_period_s: 120, initial_readiness_delay_s: 10, downscale_stabilization_window_s: 300, legacy_scale_up_factor: 8, legacy_scale_up_minimum: 4}\n"
+	"cases:\n"
+	"- id: calc\n"
+	"  kind: replica_calc\n"
+	"  input:\n"
+	"    current_replicas: 3\n"
+	"    pods:\n"
+	"    - {phase: Running, ready: true, request_m: 1000}\n"
+	"    - {phase: Running, ready: true, request_m: 1000}\n"
+	"    - {phase: Running, ready: true, request_m: 1000}\n"
+	"    metric: {type: resource, resource: cpu, target: {type: Utilization, average_utilization: 50}, pod_values_m: [1000, 1000, 1000]}\n"
+	"  expected: {replicas: 6, utilization_pct: 100, raw_average_m: 1000}\n"
+	"- id: invalid\n"
+	"  kind: replica_calc\n"
+	"  input: {current_replicas: 3, metric: {type: invalid}}\n"
+	"  expected: {error: true, replicas: null}\n"
+	"- id: sync\n"
+	"  kind: controller_sync\n"
+	"  input:\n"
+	"    spec_replicas: 3\n"
+	"    min_replicas: 1\n"
+	"    max_replicas: 10\n"
+	"    pods:\n"
+	"    - {phase: Running, ready: true, request_m: 1000}\n"
+	"    - {phase: Running, ready: true, request_m: 1000}\n"
+	"    - {phase: Running, ready: true, request_m: 1000}\n"
+	"    metrics:\n"
+	"    - {type: resource, resource: cpu, target: {type: Utilization, average_utilization: 50}, pod_values_m: [1000, 1000, 1000]}\n"
+	"    behavior: null\n"
+	"    recommendations: null\n"
+	"  expected: {desired_replicas: 6}\n"
+	"- id: legacy\n"
+	"  kind: stabilize_legacy\n"
+	"  input: {window_s: 300, prenormalized_replicas: 2, recommendations: [{replicas: 5, age_s: 100}, {replicas: 3, age_s: 400}]}\n"
+	"  expected: {replicas: 5, history_length: 2}\n"
+	"- id: behavior\n"
+	"  kind: stabilize_behavior\n"
+	"  input: {current_replicas: 4, prenormalized_replicas: 2, scale_up_window_s: 0, scale_down_window_s: 300, recommendations: [{replicas: 6, age_s: 100}]}\n"
+	"  expected: {replicas: 4, stored_recommendations: [6, 2]}\n"
+	"- id: rate\n"
+	"  kind: rate_limit\n"
+	"  input:\n"
+	"    current_replicas: 4\n"
+	"    prenormalized_replicas: 9\n"
+	"    min_replicas: 1\n"
+	"    max_replicas: 20\n"
+	"    scale_up_rules: {select_policy: Max, policies: [{type: Pods, value: 2, period_s: 60}]}\n"
+	"    scale_down_rules: null\n"
+	"  expected: {replicas: 6, condition: ScaleUpLimit}\n"
+	"- id: policy\n"
+	"  kind: policy_limit\n"
+	"  input:\n"
+	"    direction: up\n"
+	"    current_replicas: 5\n"
+	"    rules: {select_policy: Max, policies: [{type: Pods, value: 4, period_s: 60}, {type: Percent, value: 100, period_s: 60}]}\n"
+	"    events: [{change: 2, age_s: 30}]\n"
+	"  expected: {limit: 7}\n"
+	"- id: rules\n"
+	"  kind: legacy_rules\n"
+	"  input: {current_replicas: 2, prenormalized_replicas: 30, min_replicas: 1, max_replicas: 100}\n"
+	"  expected: {replicas: 16, condition: ScaleUpLimit}\n";
+
+static void write_file(char *path, const char *text)
+{
+	int fd = mkstemp(path);
+	FILE *f;
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static const struct hpa_case *find(const struct hpa_cases *cs, const char *id)
+{
+	for (size_t i = 0; i < cs->n; i++)
+		if (!strcmp(cs->v[i].id, id))
+			return &cs->v[i];
+	fail_msg("no case %s", id);
+	return NULL;
+}
+
+/* Every field of the case's expected map matches what it computed. */
+static void assert_matches(const struct hpa_case *c)
+{
+	const struct cfg_node *x = c->expected;
+	assert_non_null(x);
+	for (size_t k = 0; k < x->n; k++)
+		if (!hpa_case_matches(c, x->keys[k]->str, x->vals[k]))
+			fail_msg("%s: %s differs", c->id, x->keys[k]->str);
+}
+
+static void golden_cases_load_and_evaluate(void **state)
+{
+	char path[] = "/tmp/servesim-hpa-cases-XXXXXX";
+	struct hpa_cases cs;
+	struct sim_err err;
+	const struct hpa_case *c;
+	(void)state;
+	write_file(path, cases_yaml);
+	assert_int_equal(hpa_cases_load(&cs, path, &err), 0);
+	assert_int_equal(cs.listed, 8);
+	assert_int_equal(cs.n, 8);
+	for (size_t i = 0; i < cs.n; i++) {
+		hpa_case_eval(&cs.v[i]);
+		assert_matches(&cs.v[i]);
+	}
+	/* decoded as the schema says: the case's controller, then its input */
+	c = find(&cs, "calc");
+	assert_int_equal(c->kind, HPA_CASE_REPLICA_CALC);
+	assert_true(c->params.cpu_initialization_period == 120 * SIM_SEC);
+	assert_true(c->params.legacy_scale_up_factor == 8);
+	assert_int_equal(c->npods, 3);
+	assert_int_equal(c->nmetrics, 1);
+	assert_int_equal(c->metrics[0].target_utilization, 50);
+	assert_int_equal(c->got.replicas, 6);
+	assert_int_equal(c->got.utilization, 100);
+	assert_true(find(&cs, "invalid")->got.error);
+	c = find(&cs, "sync");
+	assert_int_equal(c->got.desired, 6);
+	assert_int_equal(c->min, 1);
+	assert_false(c->has_behavior);
+	assert_false(c->history.has_recs); /* recommendations: null */
+	c = find(&cs, "legacy");
+	assert_int_equal(c->got.replicas, 5);
+	assert_int_equal(c->got.history_length, 2);
+	c = find(&cs, "behavior");
+	assert_int_equal(c->got.nstored, 2);
+	assert_int_equal(c->got.stored[0], 6);
+	assert_int_equal(c->got.stored[1], 2);
+	c = find(&cs, "rate");
+	assert_int_equal(c->got.replicas, 6);
+	assert_string_equal(c->got.condition, "ScaleUpLimit");
+	assert_int_equal(find(&cs, "policy")->got.limit, 7);
+	assert_int_equal(find(&cs, "rules")->got.replicas, 16);
+	/* a wrong expectation does not match */
+	c = find(&cs, "rules");
+	assert_false(hpa_case_matches(c, "replicas", c->expected->vals[1]));
+	assert_false(hpa_case_matches(c, "no_such_field", c->expected->vals[0]));
+	/* evaluation works on a copy of the history: again, the same */
+	for (size_t i = 0; i < cs.n; i++) {
+		hpa_case_eval(&cs.v[i]);
+		assert_matches(&cs.v[i]);
+	}
+	assert_int_equal(find(&cs, "legacy")->history.nrecs, 2);
+	hpa_cases_release(&cs);
+	unlink(path);
+}
+
+static void golden_cases_bad_input(void **state)
+{
+	char path[] = "/tmp/servesim-hpa-cases-XXXXXX", want[128];
+	const char *third = strstr(cases_yaml, "- id: sync");
+	char *text = strdup(cases_yaml);
+	struct hpa_cases cs;
+	struct sim_err err;
+	(void)state;
+	/* the third case's max_replicas is not a number */
+	memcpy(strstr(text + (third - cases_yaml), "max_replicas: 10"), "max_replicas: xy", 16);
+	write_file(path, text);
+	assert_int_equal(hpa_cases_load(&cs, path, &err), -1);
+	assert_int_equal(err.kind, SIM_EINPUT);
+	assert_int_equal(sim_err_exit_code(&err), 2);
+	snprintf(want, sizeof(want), "%s:22:19: max_replicas: expected a number", path);
+	assert_string_equal(err.msg, want);
+	assert_int_equal(cs.n, 2); /* the cases before it stay */
+	assert_string_equal(cs.v[1].id, "invalid");
+	hpa_cases_release(&cs);
+	unlink(path);
+
+	/* no list of cases */
+	strcpy(path, "/tmp/servesim-hpa-cases-XXXXXX");
+	write_file(path, "cases: 3\n");
+	assert_int_equal(hpa_cases_load(&cs, path, &err), -1);
+	snprintf(want, sizeof(want), "%s:1:8: expected 'cases:' with a list of cases", path);
+	assert_string_equal(err.msg, want);
+	assert_int_equal(cs.n, 0);
+	hpa_cases_release(&cs);
+	unlink(path);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -193,6 +383,8 @@ int main(void)
 		cmocka_unit_test(stabilisation_windows),
 		cmocka_unit_test(reconcile_with_behavior),
 		cmocka_unit_test(reconcile_legacy_and_bounds),
+		cmocka_unit_test(golden_cases_load_and_evaluate),
+		cmocka_unit_test(golden_cases_bad_input),
 	};
 	return cmocka_run_group_tests_name("scale: HPA algorithm", tests, NULL, NULL);
 }

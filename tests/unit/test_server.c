@@ -73,11 +73,10 @@ static void world_release(struct world *w)
 
 static void req_init(struct srv_req *q, int64_t id, int64_t prompt, int64_t output)
 {
-	memset(q, 0, sizeof(*q));
+	srv_req_init(q);
 	q->id = id;
 	q->prompt = prompt;
 	q->output = output;
-	q->first_scheduled = q->first_token = q->finish = -1;
 }
 
 struct arrival {
@@ -313,8 +312,29 @@ struct rec {
 };
 
 static struct srv_stats last_stats;
+static uint64_t last_events;
 
-static void random_workload(bool fast, struct rec *out, int n)
+/* sim_run, one event at a time; with `probe`, the replica's statistics are
+ * read after every event (they must change nothing). */
+static void run_probed(struct world *w, bool probe)
+{
+	sim_time t;
+	sim_event_fn fn;
+	void *ctx;
+	uint64_t arg;
+	while (sim_evq_pop(&w->sim.q, &t, &fn, &ctx, &arg)) {
+		w->sim.now = t;
+		w->sim.events_processed++;
+		fn(&w->sim, ctx, arg);
+		if (probe) {
+			struct srv_stats st;
+			srv_stats(w->r, &st);
+			assert_int_equal(st.kv_blocks_used + st.kv_blocks_free + st.kv_blocks_cached, st.kv_blocks_total);
+		}
+	}
+}
+
+static void random_workload_probed(bool fast, bool probe, struct rec *out, int n)
 {
 	struct world w;
 	struct srv_req *q = calloc((size_t)n, sizeof(*q));
@@ -335,15 +355,21 @@ static void random_workload(bool fast, struct rec *out, int n)
 		t += (sim_time)sim_rng_exponential(rng, 2e7);
 		sim_schedule(&w.sim, t, on_arrive, &a[i], 0);
 	}
-	sim_run(&w.sim, SIM_TIME_MAX);
+	run_probed(&w, probe);
 	assert_int_equal(w.finished, n);
 	for (int i = 0; i < n; i++)
 		out[i] = (struct rec){q[i].first_scheduled, q[i].first_token, q[i].finish, q[i].preemptions, q[i].cached};
 	srv_stats(w.r, &last_stats);
+	last_events = w.sim.events_processed;
 	sim_rng_free(rng);
 	free(q);
 	free(a);
 	world_release(&w);
+}
+
+static void random_workload(bool fast, struct rec *out, int n)
+{
+	random_workload_probed(fast, false, out, n);
 }
 
 static void fast_stepping_changes_nothing(void **state)
@@ -380,6 +406,291 @@ static void fast_stepping_changes_nothing(void **state)
 	assert_true(preempted > 0); /* the test exercises preemption */
 }
 
+/* ---- the server's part of a request ---- */
+
+static void req_init_is_outside(void **state)
+{
+	struct srv_req q;
+	(void)state;
+	memset(&q, 0x5a, sizeof(q));
+	srv_req_init(&q);
+	assert_int_equal(q.replica, -1);
+	assert_int_equal(q.arrival, -1);
+	assert_int_equal(q.first_scheduled, -1);
+	assert_int_equal(q.first_token, -1);
+	assert_int_equal(q.finish, -1);
+	assert_int_equal(q.generated, 0);
+	assert_null(q.hashes);
+	assert_null(q.priv.hblocks);
+	assert_int_equal(q.priv.nheld, 0);
+	assert_false(srv_req_inside(&q));
+	srv_req_release(&q); /* nothing to free: harmless */
+}
+
+/* Runs until q has prefix blocks registered (it is running, prefilled). */
+static void run_until_held(struct world *w, struct srv_req *q)
+{
+	while (q->priv.nheld == 0 && sim_evq_size(&w->sim.q) > 0)
+		sim_run(&w->sim, w->sim.now + SIM_MS);
+	assert_true(q->priv.nheld > 0);
+}
+
+static struct srv_req *taken[4];
+static size_t ntaken;
+
+static void on_taken(void *ctx, struct srv_req *q)
+{
+	(void)ctx;
+	taken[ntaken++] = q;
+}
+
+static void hedge_copy_is_fresh(void **state)
+{
+	struct world w;
+	struct srv_req a, b;
+	struct arrival aa;
+	uint64_t h[4] = {21, 22, 23, 24};
+	(void)state;
+	world_init(&w, true, 1000, NULL);
+	req_init(&a, 1, 64, 20);
+	a.hashes = h;
+	a.nids = 4;
+	a.hash_block = 16;
+	a.user = &aa;
+	aa = (struct arrival){&w, &a};
+	sim_schedule(&w.sim, 0, on_arrive, &aa, 0);
+	run_until_held(&w, &a);
+	assert_true(srv_req_inside(&a));
+	assert_int_equal(a.replica, 0);
+
+	srv_req_clone(&b, &a);
+	/* the description is a's */
+	assert_int_equal(b.id, a.id);
+	assert_int_equal(b.prompt, 64);
+	assert_int_equal(b.output, 20);
+	assert_int_equal(b.arrival, a.arrival);
+	assert_ptr_equal(b.hashes, h);
+	assert_ptr_equal(b.user, &aa);
+	/* no progress, nothing of a's replica */
+	assert_int_equal(b.replica, -1);
+	assert_int_equal(b.first_scheduled, -1);
+	assert_int_equal(b.first_token, -1);
+	assert_int_equal(b.finish, -1);
+	assert_int_equal(b.generated, 0);
+	assert_false(srv_req_inside(&b));
+	assert_null(b.priv.hblocks);
+	assert_int_equal(b.priv.nheld, 0);
+	assert_null(b.priv.rprev);
+	assert_null(b.priv.rnext);
+	assert_false(b.priv.decoding);
+
+	/* the copy runs on its own and hits a's cached prefix */
+	assert_true(srv_submit(w.r, &b));
+	assert_true(srv_req_inside(&b));
+	run_checked(&w);
+	assert_int_equal(w.finished, 2);
+	assert_false(srv_req_inside(&a));
+	assert_false(srv_req_inside(&b));
+	assert_int_equal(b.cached, 48);
+	srv_req_release(&a);
+	srv_req_release(&b);
+	world_release(&w);
+}
+
+static void taken_out_request_is_submitted_again(void **state)
+{
+	struct world w, w2;
+	struct srv_req a;
+	struct arrival aa;
+	uint64_t h[4] = {31, 32, 33, 34};
+	(void)state;
+	world_init(&w, true, 1000, NULL);
+	req_init(&a, 1, 64, 20);
+	a.hashes = h;
+	a.nids = 4;
+	a.hash_block = 16;
+	aa = (struct arrival){&w, &a};
+	sim_schedule(&w.sim, 0, on_arrive, &aa, 0);
+	run_until_held(&w, &a);
+	ntaken = 0;
+	srv_abort_all(w.r, on_taken, NULL);
+	assert_int_equal(ntaken, 1);
+	assert_ptr_equal(taken[0], &a);
+	assert_false(srv_req_inside(&a));
+	assert_null(a.priv.hblocks); /* what it held went back with it */
+	assert_true(srv_check(w.r));
+	world_release(&w);
+
+	/* disaggregation's retry: the whole path again, on another replica */
+	srv_req_rewind(&a);
+	assert_false(srv_req_inside(&a));
+	a.generated = 0;
+	world_init(&w2, true, 1000, NULL);
+	assert_true(srv_submit(w2.r, &a));
+	assert_true(srv_req_inside(&a));
+	run_checked(&w2);
+	assert_int_equal(w2.finished, 1);
+	assert_int_equal(a.generated, 20);
+	world_release(&w2);
+}
+
+static void release_after_the_replica_is_gone(void **state)
+{
+	struct world w;
+	struct srv_req a;
+	struct arrival aa;
+	uint64_t h[4] = {41, 42, 43, 44};
+	(void)state;
+	world_init(&w, true, 1000, NULL);
+	req_init(&a, 1, 64, 50);
+	a.hashes = h;
+	a.nids = 4;
+	a.hash_block = 16;
+	aa = (struct arrival){&w, &a};
+	sim_schedule(&w.sim, 0, on_arrive, &aa, 0);
+	run_until_held(&w, &a);
+	assert_non_null(a.priv.hblocks);
+	world_release(&w); /* the run ends with a inside */
+	srv_req_release(&a); /* its block array is freed (make san: no leak) */
+	assert_null(a.priv.hblocks);
+	assert_int_equal(a.priv.nheld, 0);
+}
+
+/* ---- srv_stats is pure ---- */
+
+static void assert_stats_equal(const struct srv_stats *a, const struct srv_stats *b)
+{
+	assert_int_equal(a->num_requests_running, b->num_requests_running);
+	assert_int_equal(a->num_requests_waiting, b->num_requests_waiting);
+	assert_int_equal(a->num_requests_swapped, b->num_requests_swapped);
+	assert_true(a->kv_cache_usage_perc == b->kv_cache_usage_perc);
+	assert_int_equal(a->kv_blocks_total, b->kv_blocks_total);
+	assert_int_equal(a->kv_blocks_used, b->kv_blocks_used);
+	assert_int_equal(a->kv_blocks_cached, b->kv_blocks_cached);
+	assert_int_equal(a->kv_blocks_free, b->kv_blocks_free);
+	assert_int_equal(a->prompt_tokens_total, b->prompt_tokens_total);
+	assert_int_equal(a->generation_tokens_total, b->generation_tokens_total);
+	assert_int_equal(a->prefix_cache_queries, b->prefix_cache_queries);
+	assert_int_equal(a->prefix_cache_hits, b->prefix_cache_hits);
+	assert_int_equal(a->preemptions_total, b->preemptions_total);
+	assert_int_equal(a->steps_total, b->steps_total);
+	assert_int_equal(a->requests_success_total, b->requests_success_total);
+	assert_int_equal(a->busy_time, b->busy_time);
+	for (int k = 0; k < SRV_H_KINDS; k++) {
+		assert_int_equal(a->hist[k].count, b->hist[k].count);
+		assert_memory_equal(a->hist[k].counts, b->hist[k].counts, sizeof(a->hist[k].counts));
+		assert_true(a->hist[k].sum == b->hist[k].sum);
+	}
+}
+
+/* The event queue, as far as anyone can tell: size, sequence numbers, every
+ * pending event's time and seq. */
+struct evq_print {
+	size_t n, nslots, nfree;
+	uint64_t next_seq;
+	struct sim_heapent heap[64];
+};
+
+static void evq_print(const struct sim_evq *q, struct evq_print *p)
+{
+	memset(p, 0, sizeof(*p));
+	assert_true(q->n <= 64);
+	p->n = q->n;
+	p->nslots = q->nslots;
+	p->nfree = q->nfree;
+	p->next_seq = q->next_seq;
+	memcpy(p->heap, q->heap, q->n * sizeof(*q->heap));
+}
+
+struct probe {
+	struct world *w;
+	int64_t steps_before; /* steps_total the pure read reports beyond the last settled */
+	bool moved;           /* srv_sync changed the queue: the probe was inside a stretch */
+};
+
+/* At a time inside a decode stretch: a read leaves the queue as it was and
+ * gives what sync-then-read gives. */
+static void on_probe(struct sim *s, void *ctx, uint64_t arg)
+{
+	struct probe *p = ctx;
+	struct evq_print before, after;
+	struct srv_stats pure, again, synced;
+	(void)s;
+	(void)arg;
+	evq_print(&p->w->sim.q, &before);
+	srv_stats(p->w->r, &pure);
+	srv_stats(p->w->r, &again);
+	evq_print(&p->w->sim.q, &after);
+	assert_memory_equal(&before, &after, sizeof(before));
+	assert_stats_equal(&pure, &again);
+	assert_int_equal(pure.kv_blocks_used + pure.kv_blocks_free + pure.kv_blocks_cached, pure.kv_blocks_total);
+	srv_sync(p->w->r);
+	evq_print(&p->w->sim.q, &after);
+	p->moved = memcmp(&before, &after, sizeof(before)) != 0;
+	srv_stats(p->w->r, &synced);
+	assert_stats_equal(&pure, &synced);
+	assert_true(srv_check(p->w->r));
+	p->steps_before = pure.steps_total;
+}
+
+static void stats_mid_stretch(sim_time at, int64_t steps, bool roofline)
+{
+	struct world w;
+	struct srv_req q[4];
+	struct arrival a[4];
+	struct probe p = {&w, -1, false};
+	world_init(&w, !roofline, 1000, NULL);
+	for (int i = 0; i < 4; i++) {
+		req_init(&q[i], i, 20 + 10 * i, 200);
+		a[i] = (struct arrival){&w, &q[i]};
+		sim_schedule(&w.sim, 0, on_arrive, &a[i], 0);
+	}
+	/* one prefill step [0, 10 ms), then decode-only steps: one stretch */
+	sim_schedule(&w.sim, at, on_probe, &p, 0);
+	sim_run(&w.sim, SIM_TIME_MAX);
+	assert_true(p.moved);
+	if (steps >= 0)
+		assert_int_equal(p.steps_before, steps);
+	assert_int_equal(w.finished, 4);
+	world_release(&w);
+}
+
+static void stats_are_pure_mid_stretch(void **state)
+{
+	(void)state;
+	/* the prefill step and 3 decode steps have ended; the 4th is in flight */
+	stats_mid_stretch(45 * SIM_MS, 1 + 3, false);
+	/* exactly at a boundary: 5 decode steps ended, the next begins now */
+	stats_mid_stretch(60 * SIM_MS, 1 + 5, false);
+	/* inside the stretch's first step: nothing ended yet */
+	stats_mid_stretch(15 * SIM_MS, 1, false);
+	/* varying step times */
+	stats_mid_stretch(123456789, -1, true);
+	stats_mid_stretch(987654321, -1, true);
+}
+
+static void reading_stats_changes_no_result(void **state)
+{
+	enum { N = 300 };
+	static struct rec plain[N], probed[N];
+	struct srv_stats ps;
+	uint64_t pe;
+	(void)state;
+	random_workload_probed(true, false, plain, N);
+	ps = last_stats;
+	pe = last_events;
+	random_workload_probed(true, true, probed, N);
+	assert_int_equal(pe, last_events);
+	assert_stats_equal(&ps, &last_stats);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(plain[i].first_scheduled, probed[i].first_scheduled);
+		assert_int_equal(plain[i].first_token, probed[i].first_token);
+		assert_int_equal(plain[i].finish, probed[i].finish);
+		assert_int_equal(plain[i].preemptions, probed[i].preemptions);
+		assert_int_equal(plain[i].cached, probed[i].cached);
+	}
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -398,6 +709,12 @@ int main(void)
 		cmocka_unit_test(prefix_blocks_are_shared),
 		cmocka_unit_test(too_long_is_rejected),
 		cmocka_unit_test(fast_stepping_changes_nothing),
+		cmocka_unit_test(req_init_is_outside),
+		cmocka_unit_test(hedge_copy_is_fresh),
+		cmocka_unit_test(taken_out_request_is_submitted_again),
+		cmocka_unit_test(release_after_the_replica_is_gone),
+		cmocka_unit_test(stats_are_pure_mid_stretch),
+		cmocka_unit_test(reading_stats_changes_no_result),
 	};
 	cfg_doc_init(&doc);
 	return cmocka_run_group_tests_name("server: replica", tests, NULL, teardown);
