@@ -11,6 +11,7 @@
  *  - Names of pools and of deployments are unique within a scenario.
  *  - min_nodes <= initial_nodes <= max_nodes for every pool.
  *  - A node autoscaler's type names are its ops table's name: one list.
+ *  - A node knows the image and weights of any number of deployments.
  */
 #ifndef SIM_CLUSTER_H
 #define SIM_CLUSTER_H
@@ -194,7 +195,9 @@ struct clu_node {
 	int32_t gpus, gpus_used, pods;
 	sim_time requested, ready, gpus_ready, deleted;
 	sim_time warm_since, warm_until; /* warm-pool time, billed at the idle fraction */
-	uint64_t images, weights; /* deployments (bit index) whose image / weights the node has */
+	/* deployments whose image / weights the node has: bitsets of
+	 * clu_node_cache_words(ndeps) words (see clu_node_has_image) */
+	uint64_t *images, *weights;
 	double price_per_hour;
 	const char *reason; /* why it went */
 	sim_handle ev;
@@ -305,5 +308,16 @@ int64_t clu_pending_pods(const struct clu_cluster *c);
  * 1k context): what the router weighs replicas by. */
 double clu_variant_capacity(const struct clu_cluster *c, size_t dep, size_t variant);
 struct srv_replica *clu_pod_replica(const struct clu_pod *p);
+/* Words of a node's image / weight bitset for ndeps deployments. */
+static inline size_t clu_node_cache_words(size_t ndeps) { return (ndeps + 63) / 64; }
+/* Does node n have deployment dep's image (weights)? */
+static inline bool clu_node_has_image(const struct clu_node *n, size_t dep)
+{
+	return n->images[dep / 64] >> (dep % 64) & 1;
+}
+static inline bool clu_node_has_weights(const struct clu_node *n, size_t dep)
+{
+	return n->weights[dep / 64] >> (dep % 64) & 1;
+}
 
 #endif

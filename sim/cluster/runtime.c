@@ -54,11 +54,20 @@ static struct clu_node *node_new(struct clu_cluster *c, int32_t pool, int32_t gp
 	n->warm_since = n->warm_until = -1;
 	n->unneeded_since = -1;
 	n->ev = SIM_HANDLE_NONE;
+	/* one allocation: the image bitset, then the weight bitset */
+	n->images = xcalloc(2 * clu_node_cache_words(c->ndeps) + 1, sizeof(uint64_t));
+	n->weights = n->images + clu_node_cache_words(c->ndeps);
 	XGROW(c->nodes, c->node_cap, c->nnodes + 1);
 	c->nodes[c->nnodes++] = n;
 	if (pool >= 0)
 		c->pools[pool].nodes++;
 	return n;
+}
+
+/* Marks deployment dep in a node's image or weight bitset. */
+static void node_cache_set(uint64_t *bits, size_t dep)
+{
+	bits[dep / 64] |= UINT64_C(1) << (dep % 64);
 }
 
 static sim_time draw_delay(struct sim_rng *r, const struct clu_delay *d)
@@ -275,7 +284,7 @@ static void on_download_done(struct sim *s, void *ctx, uint64_t arg)
 	dl_remove(c, p);
 	dl_rebalance(c);
 	p->weights_ready = c->sim->now;
-	p->node->weights |= UINT64_C(1) << (p->dep % 64);
+	node_cache_set(p->node->weights, (size_t)p->dep);
 	p->phase = PH_LOAD;
 	pod_advance(c, p);
 }
@@ -297,7 +306,7 @@ static void on_pod_phase(struct sim *s, void *ctx, uint64_t arg)
 	switch (p->phase) {
 	case PH_PULL:
 		p->pulled = c->sim->now;
-		p->node->images |= UINT64_C(1) << (p->dep % 64);
+		node_cache_set(p->node->images, (size_t)p->dep);
 		p->phase = PH_CONTAINER;
 		break;
 	case PH_CONTAINER:
@@ -306,7 +315,7 @@ static void on_pod_phase(struct sim *s, void *ctx, uint64_t arg)
 		break;
 	case PH_WEIGHTS: /* a peer copy or cache */
 		p->weights_ready = c->sim->now;
-		p->node->weights |= UINT64_C(1) << (p->dep % 64);
+		node_cache_set(p->node->weights, (size_t)p->dep);
 		p->phase = PH_LOAD;
 		break;
 	case PH_LOAD:
@@ -335,7 +344,7 @@ static bool peer_has(const struct clu_cluster *c, const struct clu_pod *p)
 {
 	for (size_t i = 0; i < c->nnodes; i++) {
 		const struct clu_node *n = c->nodes[i];
-		if (n != p->node && n->state != CLU_NODE_GONE && (n->weights >> (p->dep % 64) & 1))
+		if (n != p->node && n->state != CLU_NODE_GONE && clu_node_has_weights(n, (size_t)p->dep))
 			return true;
 	}
 	return false;
@@ -354,7 +363,7 @@ static void pod_advance(struct clu_cluster *c, struct clu_pod *p)
 			double bw = p->node->pool >= 0 && c->pools[p->node->pool].cfg->image_pull_bandwidth > 0
 					    ? c->pools[p->node->pool].cfg->image_pull_bandwidth
 					    : st->image.pull_bandwidth;
-			if (p->node->images >> (p->dep % 64) & 1) {
+			if (clu_node_has_image(p->node, (size_t)p->dep)) {
 				p->pulled = c->sim->now; /* cached on the node */
 				p->phase = PH_CONTAINER;
 				continue;
@@ -366,7 +375,7 @@ static void pod_advance(struct clu_cluster *c, struct clu_pod *p)
 			dt = st->container_start;
 			break;
 		case PH_WEIGHTS:
-			if (st->weights.source != 0 && (p->node->weights >> (p->dep % 64) & 1)) {
+			if (st->weights.source != 0 && clu_node_has_weights(p->node, (size_t)p->dep)) {
 				p->weights_ready = c->sim->now; /* node cache */
 				p->phase = PH_LOAD;
 				continue;
@@ -983,8 +992,8 @@ struct clu_cluster *clu_new(struct sim *s, const struct clu_setup *su, struct si
 		p->node = n;
 		n->gpus_used += d->v[p->variant].gpus;
 		n->pods++;
-		n->images |= UINT64_C(1) << (p->dep % 64);
-		n->weights |= UINT64_C(1) << (p->dep % 64);
+		node_cache_set(n->images, (size_t)p->dep);
+		node_cache_set(n->weights, (size_t)p->dep);
 		p->scheduled = p->pulled = p->weights_ready = p->loaded = p->ready = 0;
 		p->container_up = p->warm_done = 0;
 		p->state = CLU_POD_STARTING;
@@ -1039,8 +1048,10 @@ void clu_free(struct clu_cluster *c)
 			srv_free(c->pods[i]->replica);
 		free(c->pods[i]);
 	}
-	for (size_t i = 0; i < c->nnodes; i++)
+	for (size_t i = 0; i < c->nnodes; i++) {
+		free(c->nodes[i]->images);
 		free(c->nodes[i]);
+	}
 	for (size_t i = 0; i < c->ndeps; i++) {
 		for (size_t v = 0; v < c->deps[i].nv; v++)
 			perf_model_release(&c->deps[i].v[v].perf);

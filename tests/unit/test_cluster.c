@@ -10,7 +10,7 @@
 
 #include "cluster/cluster.h"
 
-#define MAX_DEPS 4
+#define MAX_DEPS 65
 
 /* A cluster built from YAML fragments of the cluster room's own schemas. */
 struct world {
@@ -203,6 +203,43 @@ static void second_pod_uses_the_node_cache(void **state)
 	world_release(&w);
 }
 
+/* 65 deployments: the 65th has its own cache entry, not the first's. */
+static void sixty_five_deployments_pull_their_own_image(void **state)
+{
+	struct world w;
+	const struct clu_pod *p;
+	(void)state;
+	world_init(&w,
+		   "node_pools:\n"
+		   "  - {name: a, instance: {gpu: h100-sxm, gpus: 8}, initial_nodes: 1}\n"
+		   "autoscaler: {type: none}\n",
+		   DEP("replicas: 0\n"), 65);
+	w.deps[0].replicas = 1; /* ready at t=0: its image and weights are on the node */
+	world_start(&w);
+	assert_int_equal(clu_npods(w.c), 1);
+	assert_int_equal(pod(&w, 0)->state, CLU_POD_READY);
+	run_to(&w, secs(30));
+	clu_set_replicas(w.c, 64, 1);
+	clu_set_replicas(w.c, 0, 2);
+	sim_run(&w.sim, SIM_HOUR);
+	assert_int_equal(clu_npods(w.c), 3);
+	p = pod(&w, 1); /* deployment 64 */
+	assert_int_equal(p->dep, 64);
+	assert_ptr_equal(p->node, pod(&w, 0)->node);
+	assert_int_equal(p->scheduled, secs(30));
+	assert_int_equal(p->pulled, secs(40));        /* pulled: 10 GB at 1 GB/s */
+	assert_int_equal(p->state, CLU_POD_READY);
+	p = pod(&w, 2); /* deployment 0 again */
+	assert_int_equal(p->dep, 0);
+	assert_int_equal(p->scheduled, secs(30));
+	assert_int_equal(p->pulled, secs(30));        /* cached */
+	assert_true(clu_node_has_image(p->node, 0));
+	assert_true(clu_node_has_image(p->node, 64));
+	assert_false(clu_node_has_image(p->node, 1));
+	assert_true(clu_node_has_weights(p->node, 64));
+	world_release(&w);
+}
+
 /* ---- Cluster Autoscaler ---- */
 
 #define CA_CLUSTER                                                                  \
@@ -356,6 +393,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(pod_phases_add_up),
 		cmocka_unit_test(second_pod_uses_the_node_cache),
+		cmocka_unit_test(sixty_five_deployments_pull_their_own_image),
 		cmocka_unit_test(ca_scales_up_at_the_next_scan),
 		cmocka_unit_test(ca_removes_an_unneeded_node),
 		cmocka_unit_test(karpenter_provisions_a_batch),
