@@ -63,7 +63,7 @@ struct clu_pool_config {
 
 struct clu_cluster_config {
 	struct cfg_list node_pools; /* of struct clu_pool_config */
-	const struct cfg_node *autoscaler; /* clu_node_autoscaler_decode, once pools are known */
+	const struct cfg_node *autoscaler; /* kept raw; decoded by clu_node_autoscaler_decode */
 };
 
 /* Indexed like clu_node_autoscalers[]; the names are the ops tables'. */

@@ -12,6 +12,10 @@
  *
  * Without a cluster section each pod gets a dedicated node of its own at
  * once, billed at the catalog price, and still starts up like any pod.
+ *
+ * The node autoscaler (ca.c, karpenter.c) runs from here: its scan loop
+ * from t=0 to the run's end, and its hooks when a node fails to boot or
+ * becomes Ready; it acts through the helpers internal.h declares.
  */
 #include "internal.h"
 
