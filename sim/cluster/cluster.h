@@ -1,13 +1,17 @@
 /*
  * sim/cluster: node pools, nodes, pods and deployments. Owns the `cluster:`
- * section (node pools; the node autoscaler's raw node is handed to scale)
- * and each entry of `deployments:` (model, hardware variants, engine, perf,
+ * section (node pools and `cluster.autoscaler`, the node autoscaler) and
+ * each entry of `deployments:` (model, hardware variants, engine, perf,
  * replicas, startup phases, drain), and, from the cluster issue on, their
- * simulation: placement, startup, scale-down, faults and billing.
+ * simulation: placement, startup, scale-down, faults and billing, and the
+ * node autoscalers (one file each behind struct clu_node_autoscaler_ops),
+ * which act on pending pods and node state only this room has.
  *
  * Invariants:
  *  - Names of pools and of deployments are unique within a scenario.
  *  - min_nodes <= initial_nodes <= max_nodes for every pool.
+ *  - A node autoscaler's type names are its ops table's name: one list.
+ *  - A node knows the image and weights of any number of deployments.
  */
 #ifndef SIM_CLUSTER_H
 #define SIM_CLUSTER_H
@@ -59,8 +63,35 @@ struct clu_pool_config {
 
 struct clu_cluster_config {
 	struct cfg_list node_pools; /* of struct clu_pool_config */
-	const struct cfg_node *autoscaler; /* decoded by sim/scale */
+	const struct cfg_node *autoscaler; /* kept raw; decoded by clu_node_autoscaler_decode */
 };
+
+/* Indexed like clu_node_autoscalers[]; the names are the ops tables'. */
+enum clu_node_autoscaler_kind { CLU_NA_CA, CLU_NA_KARPENTER, CLU_NA_NONE, CLU_NA_KINDS };
+
+/* `cluster.autoscaler`: one node autoscaler for all pools. */
+struct clu_node_autoscaler_config {
+	int type; /* enum clu_node_autoscaler_kind */
+	/* cluster-autoscaler */
+	sim_time scan_interval;
+	int expander; /* 0 least-waste, 1 price, 2 priority, 3 random */
+	bool scale_down_enabled;
+	sim_time scale_down_unneeded_time, scale_down_delay_after_add;
+	sim_time scale_down_delay_after_delete, scale_down_delay_after_failure;
+	double scale_down_utilization_threshold;
+	sim_time max_node_provision_time;
+	sim_time initial_node_group_backoff, max_node_group_backoff;
+	int64_t max_nodes_total;
+	/* karpenter */
+	sim_time batch_idle_duration, batch_max_duration;
+	int consolidation_policy; /* 0 WhenEmptyOrUnderutilized, 1 WhenEmpty */
+	sim_time consolidate_after;
+};
+
+extern const struct cfg_schema clu_node_autoscaler_schema;
+/* Decodes `cluster.autoscaler` (NULL node: type none). */
+int clu_node_autoscaler_decode(struct cfg_ctx *c, const struct cfg_node *n,
+			       struct clu_node_autoscaler_config *out);
 
 struct clu_hw_variant {
 	const char *gpu;
@@ -167,7 +198,9 @@ struct clu_node {
 	int32_t gpus, gpus_used, pods;
 	sim_time requested, ready, gpus_ready, deleted;
 	sim_time warm_since, warm_until; /* warm-pool time, billed at the idle fraction */
-	uint64_t images, weights; /* deployments (bit index) whose image / weights the node has */
+	/* deployments whose image / weights the node has: bitsets of
+	 * clu_node_cache_words(ndeps) words (see clu_node_has_image) */
+	uint64_t *images, *weights;
 	double price_per_hour;
 	const char *reason; /* why it went */
 	sim_handle ev;
@@ -223,18 +256,35 @@ struct clu_setup {
 	bool fast_stepping;
 	sim_time end; /* billing stops here for what is still up */
 	struct clu_hooks hooks;
-	/* node autoscaler (scan loop); 0 scan interval: none */
-	sim_time ca_scan_interval, ca_unneeded_time, ca_delay_after_add;
-	double ca_utilization_threshold;
-	bool ca_scale_down;
-	int ca_expander; /* 0 least-waste, 1 price, 2 priority, 3 random */
-	sim_time ca_max_provision_time, ca_initial_backoff, ca_max_backoff;
-	int64_t ca_max_nodes_total; /* 0: no limit */
-	/* a Karpenter-style provisioner instead */
-	bool karpenter;
-	sim_time kp_batch_idle, kp_batch_max, kp_consolidate_after;
-	int kp_consolidation; /* 0 WhenEmptyOrUnderutilized, 1 WhenEmpty */
+	/* NULL or type none: no node autoscaler; ignored without a cluster.
+	 * Read during the run: it must outlive the cluster. */
+	const struct clu_node_autoscaler_config *node_autoscaler;
 };
+
+/* One file per node autoscaler; a new one is one file, one entry in
+ * clu_node_autoscalers and one in enum clu_node_autoscaler_kind. The cluster
+ * calls scan at t=0, then again after the delay each scan returns, until
+ * the run's end. */
+struct clu_node_autoscaler_ops {
+	/* the `type:` name; an array so that the config's enum names can be
+	 * taken from it in a static initializer (the one list of names) */
+	const char name[24];
+	/* state for cluster c (its pools are set up, no event has run yet) */
+	void *(*create)(struct clu_cluster *c, const struct clu_node_autoscaler_config *cfg);
+	/* one pass; returns the delay to the next */
+	sim_time (*scan)(void *state);
+	void (*destroy)(void *state);
+	/* optional: a provisioning node's instance never registered; true: the
+	 * autoscaler notices it itself (it stays provisioning), false: it goes now */
+	bool (*boot_failed)(void *state, struct clu_node *n);
+	/* optional: a provisioning node became Ready */
+	void (*node_ready)(void *state, struct clu_node *n);
+};
+
+/* clu_no_node_autoscaler_ops has a name only. */
+extern const struct clu_node_autoscaler_ops clu_ca_ops, clu_karpenter_ops, clu_no_node_autoscaler_ops;
+/* Indexed by enum clu_node_autoscaler_kind. */
+extern const struct clu_node_autoscaler_ops *const clu_node_autoscalers[CLU_NA_KINDS];
 
 struct clu_cluster *clu_new(struct sim *s, const struct clu_setup *setup, struct sim_err *err);
 void clu_free(struct clu_cluster *c);
@@ -261,5 +311,16 @@ int64_t clu_pending_pods(const struct clu_cluster *c);
  * 1k context): what the router weighs replicas by. */
 double clu_variant_capacity(const struct clu_cluster *c, size_t dep, size_t variant);
 struct srv_replica *clu_pod_replica(const struct clu_pod *p);
+/* Words of a node's image / weight bitset for ndeps deployments. */
+static inline size_t clu_node_cache_words(size_t ndeps) { return (ndeps + 63) / 64; }
+/* Does node n have deployment dep's image (weights)? */
+static inline bool clu_node_has_image(const struct clu_node *n, size_t dep)
+{
+	return n->images[dep / 64] >> (dep % 64) & 1;
+}
+static inline bool clu_node_has_weights(const struct clu_node *n, size_t dep)
+{
+	return n->weights[dep / 64] >> (dep % 64) & 1;
+}
 
 #endif

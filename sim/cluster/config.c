@@ -9,6 +9,8 @@ static const char *const capacity_names[] = {"on-demand", "spot", NULL};
 static const char *const role_names[] = {"colocated", "prefill", "decode", NULL};
 static const char *const order_names[] = {"newest", "least-loaded", "deletion-cost", NULL};
 static const char *const source_names[] = {"object-store", "node-cache", "peer", NULL};
+static const char *const expander_names[] = {"least-waste", "price", "priority", "random", NULL};
+static const char *const consolidation_names[] = {"WhenEmptyOrUnderutilized", "WhenEmpty", NULL};
 
 /* ---- delays: "4m" or {p50: 3m, p90: 6m} ---- */
 
@@ -352,3 +354,82 @@ static int dep_check(struct cfg_ctx *c, const struct cfg_node *n, void *obj)
 
 const struct cfg_schema clu_deployment_schema = {"deployment", sizeof(struct clu_deployment_config),
 						 dep_fields, dep_check, NULL};
+
+/* ---- cluster.autoscaler ---- */
+
+const struct clu_node_autoscaler_ops clu_no_node_autoscaler_ops = {.name = "none"};
+
+const struct clu_node_autoscaler_ops *const clu_node_autoscalers[CLU_NA_KINDS] = {
+	[CLU_NA_CA] = &clu_ca_ops,
+	[CLU_NA_KARPENTER] = &clu_karpenter_ops,
+	[CLU_NA_NONE] = &clu_no_node_autoscaler_ops,
+};
+
+/* The type names, in enum order, are the ops tables' own. */
+static const char *const node_kind_names[CLU_NA_KINDS + 1] = {
+	[CLU_NA_CA] = clu_ca_ops.name,
+	[CLU_NA_KARPENTER] = clu_karpenter_ops.name,
+	[CLU_NA_NONE] = clu_no_node_autoscaler_ops.name,
+	[CLU_NA_KINDS] = NULL,
+};
+
+#define T struct clu_node_autoscaler_config
+static const struct cfg_field node_fields[] = {
+	{.key = "type", .type = CFG_T_ENUM, .off = offsetof(T, type), .enums = node_kind_names,
+	 .def = "cluster-autoscaler", .doc = "cluster-autoscaler, karpenter or none"},
+	{.key = "scan_interval", .type = CFG_T_DURATION, .off = offsetof(T, scan_interval), .def = "10s",
+	 .flags = CFG_GT, .doc = "cluster-autoscaler: --scan-interval"},
+	{.key = "expander", .type = CFG_T_ENUM, .off = offsetof(T, expander), .enums = expander_names,
+	 .def = "least-waste", .doc = "cluster-autoscaler: --expander (least-waste, price, priority, random)"},
+	{.key = "scale_down_enabled", .type = CFG_T_BOOL, .off = offsetof(T, scale_down_enabled),
+	 .def = "true", .doc = "cluster-autoscaler: --scale-down-enabled"},
+	{.key = "scale_down_unneeded_time", .type = CFG_T_DURATION, .off = offsetof(T, scale_down_unneeded_time),
+	 .def = "10m", .doc = "cluster-autoscaler: --scale-down-unneeded-time"},
+	{.key = "scale_down_delay_after_add", .type = CFG_T_DURATION,
+	 .off = offsetof(T, scale_down_delay_after_add), .def = "10m",
+	 .doc = "cluster-autoscaler: --scale-down-delay-after-add"},
+	{.key = "scale_down_delay_after_delete", .type = CFG_T_DURATION,
+	 .off = offsetof(T, scale_down_delay_after_delete), .def = "0s",
+	 .doc = "cluster-autoscaler: --scale-down-delay-after-delete (0s = scan_interval)"},
+	{.key = "scale_down_delay_after_failure", .type = CFG_T_DURATION,
+	 .off = offsetof(T, scale_down_delay_after_failure), .def = "3m",
+	 .doc = "cluster-autoscaler: --scale-down-delay-after-failure"},
+	{.key = "scale_down_utilization_threshold", .type = CFG_T_DOUBLE,
+	 .off = offsetof(T, scale_down_utilization_threshold), .def = "0.5", .flags = CFG_MIN | CFG_MAX,
+	 .min = 0, .max = 1, .doc = "cluster-autoscaler: --scale-down-utilization-threshold (GPU requests / allocatable)"},
+	{.key = "max_node_provision_time", .type = CFG_T_DURATION, .off = offsetof(T, max_node_provision_time),
+	 .def = "15m", .flags = CFG_GT, .doc = "cluster-autoscaler: --max-node-provision-time"},
+	{.key = "initial_node_group_backoff", .type = CFG_T_DURATION,
+	 .off = offsetof(T, initial_node_group_backoff), .def = "5m",
+	 .doc = "cluster-autoscaler: --initial-node-group-backoff-duration"},
+	{.key = "max_node_group_backoff", .type = CFG_T_DURATION, .off = offsetof(T, max_node_group_backoff),
+	 .def = "30m", .doc = "cluster-autoscaler: --max-node-group-backoff-duration"},
+	{.key = "max_nodes_total", .type = CFG_T_INT, .off = offsetof(T, max_nodes_total), .def = "0",
+	 .flags = CFG_MIN, .min = 0, .doc = "cluster-autoscaler: --max-nodes-total (0 = no limit)"},
+	{.key = "batch_idle_duration", .type = CFG_T_DURATION, .off = offsetof(T, batch_idle_duration),
+	 .def = "1s", .doc = "karpenter: BATCH_IDLE_DURATION"},
+	{.key = "batch_max_duration", .type = CFG_T_DURATION, .off = offsetof(T, batch_max_duration),
+	 .def = "10s", .doc = "karpenter: BATCH_MAX_DURATION"},
+	{.key = "consolidation_policy", .type = CFG_T_ENUM, .off = offsetof(T, consolidation_policy),
+	 .enums = consolidation_names, .def = "WhenEmptyOrUnderutilized",
+	 .doc = "karpenter: disruption.consolidationPolicy"},
+	{.key = "consolidate_after", .type = CFG_T_DURATION, .off = offsetof(T, consolidate_after),
+	 .def = "0s", .doc = "karpenter: disruption.consolidateAfter"},
+	{NULL}};
+#undef T
+
+const struct cfg_schema clu_node_autoscaler_schema = {"node autoscaler",
+						      sizeof(struct clu_node_autoscaler_config),
+						      node_fields, NULL, NULL};
+
+int clu_node_autoscaler_decode(struct cfg_ctx *c, const struct cfg_node *n,
+			       struct clu_node_autoscaler_config *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (cfg_is_null(n)) {
+		cfg_defaults(c, &clu_node_autoscaler_schema, out);
+		out->type = CLU_NA_NONE;
+		return 0;
+	}
+	return cfg_decode(c, n, &clu_node_autoscaler_schema, out);
+}

@@ -12,8 +12,12 @@
  *
  * Without a cluster section each pod gets a dedicated node of its own at
  * once, billed at the catalog price, and still starts up like any pod.
+ *
+ * The node autoscaler (ca.c, karpenter.c) runs from here: its scan loop
+ * from t=0 to the run's end, and its hooks when a node fails to boot or
+ * becomes Ready; it acts through the helpers internal.h declares.
  */
-#include "cluster.h"
+#include "internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -22,62 +26,9 @@
 
 enum { PH_PULL, PH_CONTAINER, PH_WEIGHTS, PH_LOAD, PH_WARMUP, PH_PROBE, PH_ENDPOINT, PH_DONE };
 
-struct variant {
-	const struct perf_gpu *gpu;
-	struct perf_model perf;
-	struct srv_params sp;
-	int gpus;
-	double price_per_hour; /* dedicated: GPUs x catalog price */
-	double weight_bytes;
-};
-
-struct dep {
-	const struct clu_deployment_config *cfg;
-	struct variant *v;
-	size_t nv;
-	int64_t desired;
-	struct clu_pod **pods; /* live (not gone), oldest first */
-	size_t npods, cap;
-	sim_handle crash_ev;
-};
-
-struct pool {
-	const struct clu_pool_config *cfg;
-	const struct perf_gpu *gpu;
-	double price_per_hour;
-	int64_t nodes; /* not gone (warm ones excluded) */
-	/* cluster-autoscaler node-group backoff after a node failed to come up */
-	sim_time backoff_until, backoff, backoff_failed;
-};
-
-struct clu_cluster {
-	struct sim *sim;
-	struct clu_setup su;
-	struct dep *deps;
-	size_t ndeps;
-	struct pool *pools;
-	size_t npools;
-	struct clu_node **nodes; /* every node ever, by id */
-	size_t nnodes, node_cap;
-	struct clu_pod **pods;   /* every pod ever, by id */
-	size_t npods, pod_cap;
-	struct clu_pod **dl;     /* object-store downloads in progress */
-	size_t ndl, dl_cap;
-	sim_time dl_at;          /* when the download rates were last set */
-	struct sim_rng *rng_prov, *rng_fault;
-	sim_handle ca_ev;
-	sim_time last_scale_up;
-	/* karpenter: the open batch */
-	sim_time kp_batch_start, kp_last_new, kp_tick, kp_next_disrupt;
-	size_t kp_batch_n;
-	double busy_gpu_s; /* of replicas already freed */
-};
-
-
 static void pod_advance(struct clu_cluster *c, struct clu_pod *p);
 static void schedule_pending(struct clu_cluster *c);
 static void pod_gone(struct clu_cluster *c, struct clu_pod *p, const char *reason);
-static void node_gone(struct clu_cluster *c, struct clu_node *n, const char *reason);
 static void ensure_pods(struct clu_cluster *c, size_t d);
 
 /* ---- helpers ---- */
@@ -107,11 +58,20 @@ static struct clu_node *node_new(struct clu_cluster *c, int32_t pool, int32_t gp
 	n->warm_since = n->warm_until = -1;
 	n->unneeded_since = -1;
 	n->ev = SIM_HANDLE_NONE;
+	/* one allocation: the image bitset, then the weight bitset */
+	n->images = xcalloc(2 * clu_node_cache_words(c->ndeps) + 1, sizeof(uint64_t));
+	n->weights = n->images + clu_node_cache_words(c->ndeps);
 	XGROW(c->nodes, c->node_cap, c->nnodes + 1);
 	c->nodes[c->nnodes++] = n;
 	if (pool >= 0)
 		c->pools[pool].nodes++;
 	return n;
+}
+
+/* Marks deployment dep in a node's image or weight bitset. */
+static void node_cache_set(uint64_t *bits, size_t dep)
+{
+	bits[dep / 64] |= UINT64_C(1) << (dep % 64);
 }
 
 static sim_time draw_delay(struct sim_rng *r, const struct clu_delay *d)
@@ -124,7 +84,7 @@ static sim_time draw_delay(struct sim_rng *r, const struct clu_delay *d)
 	return ns_of(sim_rng_lognormal(r, mu, sigma));
 }
 
-static bool pool_serves(const struct clu_cluster *c, size_t pool, const struct dep *d, size_t v)
+bool clu_pool_serves(const struct clu_cluster *c, size_t pool, const struct dep *d, size_t v)
 {
 	const struct clu_pool_config *pc = c->pools[pool].cfg;
 	if (d->cfg->node_pool && strcmp(d->cfg->node_pool, pc->name))
@@ -157,17 +117,17 @@ static void on_node_ready(struct sim *s, void *ctx, uint64_t arg)
 	if (n->state != CLU_NODE_PROVISIONING)
 		return;
 	if (pc->boot_failure_probability > 0 && sim_rng_uniform(c->rng_prov) < pc->boot_failure_probability) {
-		/* the instance never registers: a cluster autoscaler notices only after
-		 * max_node_provision_time; without one the node is simply gone */
-		if (c->su.ca_scan_interval > 0 && c->su.ca_max_provision_time > 0)
-			n->reason = "boot-failure";
-		else
-			node_gone(c, n, "boot-failure");
+		/* the instance never registers: a node autoscaler may notice only
+		 * later (cluster-autoscaler: max_node_provision_time); without one
+		 * the node is simply gone */
+		if (!c->na || !c->na->boot_failed || !c->na->boot_failed(c->na_state, n))
+			clu_node_gone(c, n, "boot-failure");
 		return;
 	}
 	n->state = CLU_NODE_GPU_PENDING;
 	n->ready = c->sim->now;
-	c->pools[n->pool].backoff_until = 0; /* a node came up: the group is no longer backed off */
+	if (c->na && c->na->node_ready)
+		c->na->node_ready(c->na_state, n);
 	n->ev = sim_schedule_in(c->sim, pc->gpu_ready_delay, on_node_gpus, c, (uint64_t)n->id);
 }
 
@@ -186,8 +146,7 @@ static void arm_node_faults(struct clu_cluster *c, struct clu_node *n)
 				on_node_failure, c, (uint64_t)n->id);
 }
 
-/* A new node for a pool: from its warm pool when one is left, else provisioned. */
-static struct clu_node *provision(struct clu_cluster *c, size_t pool)
+struct clu_node *clu_provision(struct clu_cluster *c, size_t pool)
 {
 	const struct clu_pool_config *pc = c->pools[pool].cfg;
 	struct clu_node *n = NULL;
@@ -213,7 +172,7 @@ static struct clu_node *provision(struct clu_cluster *c, size_t pool)
 	return n;
 }
 
-static void node_gone(struct clu_cluster *c, struct clu_node *n, const char *reason)
+void clu_node_gone(struct clu_cluster *c, struct clu_node *n, const char *reason)
 {
 	if (n->state == CLU_NODE_GONE)
 		return;
@@ -240,7 +199,7 @@ static void on_spot_gone(struct sim *s, void *ctx, uint64_t arg)
 {
 	struct clu_cluster *c = ctx;
 	(void)s;
-	node_gone(c, c->nodes[arg], "spot-interruption");
+	clu_node_gone(c, c->nodes[arg], "spot-interruption");
 }
 
 static void spot_notice(struct clu_cluster *c, struct clu_node *n)
@@ -278,7 +237,7 @@ static void on_spot_scheduled(struct sim *s, void *ctx, uint64_t arg)
 static void on_node_failure(struct sim *s, void *ctx, uint64_t arg)
 {
 	(void)s;
-	node_gone(ctx, ((struct clu_cluster *)ctx)->nodes[arg], "node-failure");
+	clu_node_gone(ctx, ((struct clu_cluster *)ctx)->nodes[arg], "node-failure");
 }
 
 /* ---- downloads sharing the object store ---- */
@@ -329,7 +288,7 @@ static void on_download_done(struct sim *s, void *ctx, uint64_t arg)
 	dl_remove(c, p);
 	dl_rebalance(c);
 	p->weights_ready = c->sim->now;
-	p->node->weights |= UINT64_C(1) << (p->dep % 64);
+	node_cache_set(p->node->weights, (size_t)p->dep);
 	p->phase = PH_LOAD;
 	pod_advance(c, p);
 }
@@ -351,7 +310,7 @@ static void on_pod_phase(struct sim *s, void *ctx, uint64_t arg)
 	switch (p->phase) {
 	case PH_PULL:
 		p->pulled = c->sim->now;
-		p->node->images |= UINT64_C(1) << (p->dep % 64);
+		node_cache_set(p->node->images, (size_t)p->dep);
 		p->phase = PH_CONTAINER;
 		break;
 	case PH_CONTAINER:
@@ -360,7 +319,7 @@ static void on_pod_phase(struct sim *s, void *ctx, uint64_t arg)
 		break;
 	case PH_WEIGHTS: /* a peer copy or cache */
 		p->weights_ready = c->sim->now;
-		p->node->weights |= UINT64_C(1) << (p->dep % 64);
+		node_cache_set(p->node->weights, (size_t)p->dep);
 		p->phase = PH_LOAD;
 		break;
 	case PH_LOAD:
@@ -389,7 +348,7 @@ static bool peer_has(const struct clu_cluster *c, const struct clu_pod *p)
 {
 	for (size_t i = 0; i < c->nnodes; i++) {
 		const struct clu_node *n = c->nodes[i];
-		if (n != p->node && n->state != CLU_NODE_GONE && (n->weights >> (p->dep % 64) & 1))
+		if (n != p->node && n->state != CLU_NODE_GONE && clu_node_has_weights(n, (size_t)p->dep))
 			return true;
 	}
 	return false;
@@ -408,7 +367,7 @@ static void pod_advance(struct clu_cluster *c, struct clu_pod *p)
 			double bw = p->node->pool >= 0 && c->pools[p->node->pool].cfg->image_pull_bandwidth > 0
 					    ? c->pools[p->node->pool].cfg->image_pull_bandwidth
 					    : st->image.pull_bandwidth;
-			if (p->node->images >> (p->dep % 64) & 1) {
+			if (clu_node_has_image(p->node, (size_t)p->dep)) {
 				p->pulled = c->sim->now; /* cached on the node */
 				p->phase = PH_CONTAINER;
 				continue;
@@ -420,7 +379,7 @@ static void pod_advance(struct clu_cluster *c, struct clu_pod *p)
 			dt = st->container_start;
 			break;
 		case PH_WEIGHTS:
-			if (st->weights.source != 0 && (p->node->weights >> (p->dep % 64) & 1)) {
+			if (st->weights.source != 0 && clu_node_has_weights(p->node, (size_t)p->dep)) {
 				p->weights_ready = c->sim->now; /* node cache */
 				p->phase = PH_LOAD;
 				continue;
@@ -503,7 +462,7 @@ static struct clu_node *fit(struct clu_cluster *c, const struct dep *d, size_t v
 	struct clu_node *best = NULL;
 	for (size_t i = 0; i < c->nnodes; i++) {
 		struct clu_node *n = c->nodes[i];
-		if (n->state != CLU_NODE_READY || n->pool < 0 || !pool_serves(c, (size_t)n->pool, d, v))
+		if (n->state != CLU_NODE_READY || n->pool < 0 || !clu_pool_serves(c, (size_t)n->pool, d, v))
 			continue;
 		if (n->gpus - n->gpus_used < d->v[v].gpus)
 			continue;
@@ -852,113 +811,17 @@ static void on_pod_crash(struct sim *s, void *ctx, uint64_t arg)
 				      on_pod_crash, c, arg);
 }
 
-/* ---- the node autoscaler's scan (cluster-autoscaler semantics, simply) ---- */
-
-static void on_ca_scan(struct sim *s, void *ctx, uint64_t arg);
-
-/* Nodes that did not come up within max_node_provision_time go, and their
- * pool backs off: no scale-up there for initial_node_group_backoff, doubling
- * on each failure up to max_node_group_backoff (cluster-autoscaler's
- * exponential backoff: lifted when a node of the pool comes up, the duration
- * forgotten 3 h after the last failure). */
-static int64_t ca_nodes_total(const struct clu_cluster *c)
-{
-	int64_t n = 0;
-	for (size_t k = 0; k < c->npools; k++)
-		n += c->pools[k].nodes;
-	return n;
-}
-
-static void ca_check_provisioning(struct clu_cluster *c)
-{
-	for (size_t i = 0; i < c->nnodes; i++) {
-		struct clu_node *n = c->nodes[i];
-		struct pool *pl;
-		if (n->pool < 0 || n->state != CLU_NODE_PROVISIONING ||
-		    c->sim->now - n->requested < c->su.ca_max_provision_time)
-			continue;
-		pl = &c->pools[n->pool];
-		/* exponential, forgotten 3 h after the last failure */
-		if (pl->backoff_failed > 0 && c->sim->now - pl->backoff_failed > 3 * SIM_HOUR)
-			pl->backoff = 0;
-		pl->backoff_failed = c->sim->now;
-		pl->backoff = pl->backoff ? pl->backoff * 2 : c->su.ca_initial_backoff;
-		if (pl->backoff > c->su.ca_max_backoff)
-			pl->backoff = c->su.ca_max_backoff;
-		pl->backoff_until = c->sim->now + pl->backoff;
-		node_gone(c, n, n->reason && !strcmp(n->reason, "boot-failure") ? "boot-failure" : "provision-timeout");
-	}
-}
-
-static void ca_scale_up(struct clu_cluster *c)
-{
-	/* pending pods that upcoming nodes (provisioning, GPUs not yet allocatable)
-	 * will not take: each needs a node of a pool that serves it */
-	int64_t *upcoming = xcalloc(c->npools + 1, sizeof(int64_t)); /* free GPUs on upcoming nodes */
-	for (size_t i = 0; i < c->nnodes; i++) {
-		const struct clu_node *n = c->nodes[i];
-		if (n->pool >= 0 && (n->state == CLU_NODE_PROVISIONING || n->state == CLU_NODE_GPU_PENDING))
-			upcoming[n->pool] += n->gpus - n->gpus_used;
-	}
-	for (size_t i = 0; i < c->npods; i++) {
-		const struct clu_pod *p = c->pods[i];
-		const struct dep *d = &c->deps[p->dep];
-		size_t best = SIZE_MAX, bv = 0;
-		double best_waste = INFINITY;
-		if (p->state != CLU_POD_PENDING)
-			continue;
-		for (size_t v = 0; v < d->nv && best == SIZE_MAX; v++)
-			for (size_t k = 0; k < c->npools; k++)
-				if (pool_serves(c, k, d, v) && upcoming[k] >= d->v[v].gpus) {
-					upcoming[k] -= d->v[v].gpus; /* an upcoming node will take it */
-					best = SIZE_MAX - 1;
-					break;
-				}
-		if (best == SIZE_MAX - 1)
-			continue;
-		best = SIZE_MAX;
-		for (size_t v = 0; v < d->nv; v++) {
-			for (size_t k = 0; k < c->npools; k++) {
-				const struct clu_pool_config *pc = c->pools[k].cfg;
-				double waste, key;
-				if (!pool_serves(c, k, d, v) || c->pools[k].nodes >= pc->max_nodes ||
-				    c->sim->now < c->pools[k].backoff_until ||
-				    (c->su.ca_max_nodes_total > 0 && ca_nodes_total(c) >= c->su.ca_max_nodes_total))
-					continue;
-				waste = (double)(pc->instance.gpus - d->v[v].gpus) / (double)pc->instance.gpus;
-				switch (c->su.ca_expander) {
-				case 1: key = c->pools[k].price_per_hour; break;      /* price */
-				case 2: key = -(double)pc->priority; break;           /* priority */
-				case 3: key = sim_rng_uniform(c->rng_prov); break;     /* random */
-				default: key = waste;                                  /* least-waste */
-				}
-				if (key < best_waste) {
-					best_waste = key;
-					best = k;
-					bv = v;
-				}
-			}
-			if (best != SIZE_MAX)
-				break; /* the first variant any pool can serve */
-		}
-		if (best != SIZE_MAX) {
-			struct clu_node *n = provision(c, best);
-			upcoming[best] += n->gpus - d->v[bv].gpus;
-		}
-	}
-	free(upcoming);
-}
+/* ---- node autoscalers' helpers ---- */
 
 static void on_node_drained(struct sim *s, void *ctx, uint64_t arg)
 {
 	struct clu_cluster *c = ctx;
 	struct clu_node *n = c->nodes[arg];
 	(void)s;
-	node_gone(c, n, n->reason ? n->reason : "scale-down");
+	clu_node_gone(c, n, n->reason ? n->reason : "scale-down");
 }
 
-/* Cordon, drain (replacements start on other nodes), delete after the longest grace period. */
-static void drain_node(struct clu_cluster *c, struct clu_node *n, const char *reason)
+void clu_drain_node(struct clu_cluster *c, struct clu_node *n, const char *reason)
 {
 	sim_time grace = 0;
 	for (size_t j = 0; j < c->npods; j++)
@@ -971,8 +834,7 @@ static void drain_node(struct clu_cluster *c, struct clu_node *n, const char *re
 	sim_schedule_in(c->sim, grace, on_node_drained, c, (uint64_t)n->id);
 }
 
-/* Could every pod of n run on the free GPUs of the other ready nodes? */
-static bool fits_elsewhere(struct clu_cluster *c, const struct clu_node *n)
+bool clu_fits_elsewhere(struct clu_cluster *c, const struct clu_node *n)
 {
 	int64_t *free_gpus = xcalloc(c->nnodes + 1, sizeof(int64_t));
 	bool ok = true;
@@ -989,7 +851,7 @@ static bool fits_elsewhere(struct clu_cluster *c, const struct clu_node *n)
 		for (size_t j = 0; j < c->nnodes && !placed; j++) {
 			const struct clu_node *m = c->nodes[j];
 			if (m->pool >= 0 && free_gpus[j] >= d->v[p->variant].gpus &&
-			    pool_serves(c, (size_t)m->pool, d, (size_t)p->variant)) {
+			    clu_pool_serves(c, (size_t)m->pool, d, (size_t)p->variant)) {
 				free_gpus[j] -= d->v[p->variant].gpus;
 				placed = true;
 			}
@@ -1000,206 +862,17 @@ static bool fits_elsewhere(struct clu_cluster *c, const struct clu_node *n)
 	return ok;
 }
 
-static void ca_scale_down(struct clu_cluster *c)
-{
-	if (!c->su.ca_scale_down || c->sim->now - c->last_scale_up < c->su.ca_delay_after_add)
-		return;
-	for (size_t i = 0; i < c->nnodes; i++) {
-		struct clu_node *n = c->nodes[i];
-		double util;
-		if (n->pool < 0 || n->state != CLU_NODE_READY)
-			continue;
-		util = (double)n->gpus_used / (double)n->gpus;
-		/* under the threshold (GPU requests / allocatable), and its pods fit elsewhere */
-		if (util > c->su.ca_utilization_threshold || c->pools[n->pool].nodes <= c->pools[n->pool].cfg->min_nodes ||
-		    (n->pods > 0 && !fits_elsewhere(c, n))) {
-			n->unneeded_since = -1;
-			continue;
-		}
-		if (n->unneeded_since < 0)
-			n->unneeded_since = c->sim->now;
-		else if (c->sim->now - n->unneeded_since >= c->su.ca_unneeded_time) {
-			if (n->pods == 0) {
-				node_gone(c, n, "scale-down"); /* empty nodes go together */
-				continue;
-			}
-			drain_node(c, n, "scale-down");
-			return; /* one drain per scan: the next scan sees where the pods went */
-		}
-	}
-}
+/* ---- the node autoscaler's loop ---- */
 
-static void on_ca_scan(struct sim *s, void *ctx, uint64_t arg)
+static void on_na_scan(struct sim *s, void *ctx, uint64_t arg)
 {
 	struct clu_cluster *c = ctx;
+	sim_time next = c->na->scan(c->na_state);
 	(void)arg;
-	if (c->su.ca_max_provision_time > 0)
-		ca_check_provisioning(c);
-	ca_scale_up(c);
-	ca_scale_down(c);
+	c->na_ev = SIM_HANDLE_NONE;
 	if (s->now < c->su.end)
-		c->ca_ev = sim_schedule_in(s, c->su.ca_scan_interval, on_ca_scan, c, 0);
+		c->na_ev = sim_schedule_in(s, next, on_na_scan, c, 0);
 }
-
-/* ---- a Karpenter-style provisioner ----
- *
- * Pending pods that upcoming nodes will not take open a batch; it closes
- * once batch_idle_duration passes with no new pending pod, or after
- * batch_max_duration. The batch is then bin-packed onto new nodes: each
- * node from the pool (instance type) with the lowest price per pod it
- * holds, filled before the next is opened. Consolidation: a node that has
- * been empty (WhenEmpty), or whose pods all fit on the free GPUs of other
- * nodes (WhenEmptyOrUnderutilized), for consolidate_after is cordoned, its
- * pods drained (their replacements start on the other nodes) and deleted.
- */
-
-static void on_kp_scan(struct sim *s, void *ctx, uint64_t arg);
-
-/* Pending pods that no upcoming node will take (their count; marks them in `need`). */
-static size_t kp_uncovered(struct clu_cluster *c, bool *need)
-{
-	int64_t *upcoming = xcalloc(c->npools + 1, sizeof(int64_t));
-	size_t n = 0;
-	for (size_t i = 0; i < c->nnodes; i++) {
-		const struct clu_node *x = c->nodes[i];
-		if (x->pool >= 0 && (x->state == CLU_NODE_PROVISIONING || x->state == CLU_NODE_GPU_PENDING))
-			upcoming[x->pool] += x->gpus - x->gpus_used;
-	}
-	for (size_t i = 0; i < c->npods; i++) {
-		const struct clu_pod *p = c->pods[i];
-		const struct dep *d = &c->deps[p->dep];
-		bool covered = false;
-		need[i] = false;
-		if (p->state != CLU_POD_PENDING)
-			continue;
-		for (size_t v = 0; v < d->nv && !covered; v++)
-			for (size_t k = 0; k < c->npools && !covered; k++)
-				if (pool_serves(c, k, d, v) && upcoming[k] >= d->v[v].gpus) {
-					upcoming[k] -= d->v[v].gpus;
-					covered = true;
-				}
-		if (!covered) {
-			need[i] = true;
-			n++;
-		}
-	}
-	free(upcoming);
-	return n;
-}
-
-static void kp_provision(struct clu_cluster *c, bool *need)
-{
-	for (;;) {
-		size_t best = SIZE_MAX;
-		double best_cost = INFINITY;
-		int64_t best_fit = 0;
-		for (size_t k = 0; k < c->npools; k++) {
-			const struct clu_pool_config *pc = c->pools[k].cfg;
-			int64_t free_gpus = pc->instance.gpus, fits = 0;
-			double cost;
-			if (c->pools[k].nodes >= pc->max_nodes)
-				continue;
-			/* how many of the batch one node of this type holds (first fit, oldest first) */
-			for (size_t i = 0; i < c->npods; i++) {
-				const struct dep *d = &c->deps[c->pods[i]->dep];
-				if (!need[i])
-					continue;
-				for (size_t v = 0; v < d->nv; v++)
-					if (pool_serves(c, k, d, v) && free_gpus >= d->v[v].gpus) {
-						free_gpus -= d->v[v].gpus;
-						fits++;
-						break;
-					}
-			}
-			if (!fits)
-				continue;
-			cost = c->pools[k].price_per_hour / (double)fits;
-			if (cost < best_cost || (cost == best_cost && c->pools[k].price_per_hour < c->pools[best].price_per_hour)) {
-				best_cost = cost;
-				best = k;
-				best_fit = fits;
-			}
-		}
-		if (best == SIZE_MAX)
-			return;
-		provision(c, best);
-		/* those pods are now covered */
-		{
-			int64_t free_gpus = c->pools[best].cfg->instance.gpus, taken = 0;
-			for (size_t i = 0; i < c->npods && taken < best_fit; i++) {
-				const struct dep *d = &c->deps[c->pods[i]->dep];
-				if (!need[i])
-					continue;
-				for (size_t v = 0; v < d->nv; v++)
-					if (pool_serves(c, best, d, v) && free_gpus >= d->v[v].gpus) {
-						free_gpus -= d->v[v].gpus;
-						need[i] = false;
-						taken++;
-						break;
-					}
-			}
-		}
-	}
-}
-
-static void kp_consolidate(struct clu_cluster *c)
-{
-	for (size_t i = 0; i < c->nnodes; i++) {
-		struct clu_node *n = c->nodes[i];
-		bool candidate;
-		if (n->pool < 0 || n->state != CLU_NODE_READY ||
-		    c->pools[n->pool].nodes <= c->pools[n->pool].cfg->min_nodes) {
-			if (n->state != CLU_NODE_READY)
-				n->unneeded_since = -1;
-			continue;
-		}
-		candidate = n->pods == 0 || (c->su.kp_consolidation == 0 && fits_elsewhere(c, n));
-		if (!candidate) {
-			n->unneeded_since = -1;
-			continue;
-		}
-		if (n->unneeded_since < 0)
-			n->unneeded_since = c->sim->now;
-		if (c->sim->now - n->unneeded_since < c->su.kp_consolidate_after)
-			continue;
-		if (n->pods == 0) {
-			node_gone(c, n, "consolidation");
-			continue;
-		}
-		drain_node(c, n, "consolidation");
-		return; /* one disruption per scan, as Karpenter does one command at a time */
-	}
-}
-
-static void on_kp_scan(struct sim *s, void *ctx, uint64_t arg)
-{
-	struct clu_cluster *c = ctx;
-	bool *need = xcalloc(c->npods + 1, sizeof(bool));
-	size_t n = kp_uncovered(c, need);
-	(void)arg;
-	if (n > 0) {
-		if (c->kp_batch_start < 0) {
-			c->kp_batch_start = c->kp_last_new = s->now;
-			c->kp_batch_n = n;
-		} else if (n > c->kp_batch_n) {
-			c->kp_last_new = s->now;
-			c->kp_batch_n = n;
-		}
-		if (s->now - c->kp_last_new >= c->su.kp_batch_idle || s->now - c->kp_batch_start >= c->su.kp_batch_max) {
-			kp_provision(c, need);
-			c->kp_batch_start = -1;
-		}
-	} else
-		c->kp_batch_start = -1;
-	free(need);
-	if (s->now >= c->kp_next_disrupt) { /* the disruption controller's own 10 s loop */
-		kp_consolidate(c);
-		c->kp_next_disrupt = s->now + 10 * SIM_SEC;
-	}
-	if (s->now < c->su.end)
-		sim_schedule_in(s, c->kp_tick, on_kp_scan, c, 0);
-}
-
 /* ---- setup ---- */
 
 struct clu_cluster *clu_new(struct sim *s, const struct clu_setup *su, struct sim_err *err)
@@ -1209,7 +882,7 @@ struct clu_cluster *clu_new(struct sim *s, const struct clu_setup *su, struct si
 	c->su = *su;
 	c->rng_prov = sim_rng_new(su->seed, "cluster/provisioning");
 	c->rng_fault = sim_rng_new(su->seed, "cluster/faults");
-	c->ca_ev = SIM_HANDLE_NONE;
+	c->na_ev = SIM_HANDLE_NONE;
 	c->last_scale_up = -SIM_HOUR * 24;
 	c->ndeps = su->ndeps;
 	c->deps = xcalloc(c->ndeps + 1, sizeof(*c->deps));
@@ -1264,6 +937,10 @@ struct clu_cluster *clu_new(struct sim *s, const struct clu_setup *su, struct si
 						     ? pl->cfg->instance.price_per_hour
 						     : pl->gpu->price_per_hour * (double)pl->cfg->instance.gpus;
 		}
+		if (su->node_autoscaler && clu_node_autoscalers[su->node_autoscaler->type]->create) {
+			c->na = clu_node_autoscalers[su->node_autoscaler->type];
+			c->na_state = c->na->create(c, su->node_autoscaler);
+		}
 		/* initial nodes; warm-pool nodes hibernate from t=0 */
 		for (size_t k = 0; k < c->npools; k++) {
 			const struct clu_pool_config *pc = c->pools[k].cfg;
@@ -1272,7 +949,7 @@ struct clu_cluster *clu_new(struct sim *s, const struct clu_setup *su, struct si
 				cold |= c->deps[i].cfg->cold_start;
 			for (int64_t j = 0; j < pc->initial_nodes; j++) {
 				if (cold) {
-					provision(c, k);
+					clu_provision(c, k);
 				} else {
 					struct clu_node *n = node_new(c, (int32_t)k, (int32_t)pc->instance.gpus,
 								      c->pools[k].price_per_hour);
@@ -1319,8 +996,8 @@ struct clu_cluster *clu_new(struct sim *s, const struct clu_setup *su, struct si
 		p->node = n;
 		n->gpus_used += d->v[p->variant].gpus;
 		n->pods++;
-		n->images |= UINT64_C(1) << (p->dep % 64);
-		n->weights |= UINT64_C(1) << (p->dep % 64);
+		node_cache_set(n->images, (size_t)p->dep);
+		node_cache_set(n->weights, (size_t)p->dep);
 		p->scheduled = p->pulled = p->weights_ready = p->loaded = p->ready = 0;
 		p->container_up = p->warm_done = 0;
 		p->state = CLU_POD_STARTING;
@@ -1343,14 +1020,8 @@ struct clu_cluster *clu_new(struct sim *s, const struct clu_setup *su, struct si
 			d->crash_ev = sim_schedule_in(s, ns_of(sim_rng_exponential(c->rng_fault, 3600.0 / (d->cfg->faults.crash_rate_per_pod_hour * (double)(d->desired > 0 ? d->desired : 1)))),
 						      on_pod_crash, c, (uint64_t)i);
 	}
-	if (su->cluster && su->ca_scan_interval > 0)
-		c->ca_ev = sim_schedule(s, 0, on_ca_scan, c, 0);
-	c->kp_batch_start = -1;
-	if (su->cluster && su->karpenter) {
-		/* look as often as the idle window needs, at least once a second */
-		c->kp_tick = su->kp_batch_idle > 0 && su->kp_batch_idle < SIM_SEC ? su->kp_batch_idle : SIM_SEC;
-		sim_schedule(s, 0, on_kp_scan, c, 0);
-	}
+	if (c->na) /* its first scan comes after everything set up above */
+		c->na_ev = sim_schedule(s, 0, on_na_scan, c, 0);
 	return c;
 fail:
 	clu_free(c);
@@ -1381,14 +1052,18 @@ void clu_free(struct clu_cluster *c)
 			srv_free(c->pods[i]->replica);
 		free(c->pods[i]);
 	}
-	for (size_t i = 0; i < c->nnodes; i++)
+	for (size_t i = 0; i < c->nnodes; i++) {
+		free(c->nodes[i]->images);
 		free(c->nodes[i]);
+	}
 	for (size_t i = 0; i < c->ndeps; i++) {
 		for (size_t v = 0; v < c->deps[i].nv; v++)
 			perf_model_release(&c->deps[i].v[v].perf);
 		free(c->deps[i].v);
 		free(c->deps[i].pods);
 	}
+	if (c->na)
+		c->na->destroy(c->na_state);
 	free(c->deps);
 	free(c->pools);
 	free(c->pods);

@@ -52,7 +52,7 @@ struct scenario {
 	struct rep_config report;
 	/* decoded from the raw nodes the rooms keep */
 	struct sc_autoscaler_config *autoscalers; /* one per deployment */
-	struct sc_node_autoscaler_config node_autoscaler;
+	struct clu_node_autoscaler_config node_autoscaler;
 	size_t *workload_target; /* deployment index of each workload */
 	size_t *decode_of;       /* prefill deployment -> its decode deployment (SIZE_MAX: none) */
 };

@@ -231,12 +231,12 @@ static int scn_check(struct cfg_ctx *c, const struct cfg_node *n, void *obj)
 	}
 	{
 		size_t mark = cfg_path_push_key(c, "cluster.autoscaler");
-		if (sc_node_autoscaler_decode(c, s->has_cluster ? s->cluster.autoscaler : NULL,
-					      &s->node_autoscaler))
+		if (clu_node_autoscaler_decode(c, s->has_cluster ? s->cluster.autoscaler : NULL,
+					       &s->node_autoscaler))
 			return -1;
 		cfg_path_pop(c, mark);
-		if (!s->has_cluster && s->node_autoscaler.type != SC_NODE_NONE)
-			s->node_autoscaler.type = SC_NODE_NONE;
+		if (!s->has_cluster && s->node_autoscaler.type != CLU_NA_NONE)
+			s->node_autoscaler.type = CLU_NA_NONE;
 	}
 	if (s->has_cluster && s->cluster.node_pools.n == 0)
 		return cfg_error_at_key(c, n, "cluster", "a cluster needs at least one node pool");
@@ -283,7 +283,7 @@ const struct scn_doc_root scn_doc_roots[] = {
 	{"deployments[].autoscaler", &sc_kpa_schema, "Autoscaler `type: kpa` (Knative)"},
 	{"deployments[].autoscaler", &sc_keda_schema, "Autoscaler `type: keda`"},
 	{"deployments[].autoscaler", &sc_predictive_schema, "Autoscaler `type: predictive`"},
-	{"cluster.autoscaler", &sc_node_autoscaler_schema, "Node autoscaler"},
+	{"cluster.autoscaler", &clu_node_autoscaler_schema, "Node autoscaler"},
 	{NULL, NULL, NULL}};
 
 /* ---- the scenario as it runs ---- */

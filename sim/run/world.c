@@ -76,25 +76,7 @@ static int resolve(struct run *r, struct clu_setup *su)
 								&r->s->catalog)))
 				return -1;
 		}
-		if (s->node_autoscaler.type == SC_NODE_KARPENTER) {
-			su->karpenter = true;
-			su->kp_batch_idle = s->node_autoscaler.batch_idle_duration;
-			su->kp_batch_max = s->node_autoscaler.batch_max_duration;
-			su->kp_consolidate_after = s->node_autoscaler.consolidate_after;
-			su->kp_consolidation = s->node_autoscaler.consolidation_policy;
-		}
-		if (s->node_autoscaler.type == SC_NODE_CA) {
-			su->ca_scan_interval = s->node_autoscaler.scan_interval;
-			su->ca_unneeded_time = s->node_autoscaler.scale_down_unneeded_time;
-			su->ca_delay_after_add = s->node_autoscaler.scale_down_delay_after_add;
-			su->ca_utilization_threshold = s->node_autoscaler.scale_down_utilization_threshold;
-			su->ca_scale_down = s->node_autoscaler.scale_down_enabled;
-			su->ca_expander = s->node_autoscaler.expander;
-			su->ca_max_provision_time = s->node_autoscaler.max_node_provision_time;
-			su->ca_initial_backoff = s->node_autoscaler.initial_node_group_backoff;
-			su->ca_max_backoff = s->node_autoscaler.max_node_group_backoff;
-			su->ca_max_nodes_total = s->node_autoscaler.max_nodes_total;
-		}
+		su->node_autoscaler = &s->node_autoscaler;
 	}
 	return 0;
 }

@@ -1,9 +1,9 @@
 /*
  * sim/scale: the metrics pipeline and the control loops. Owns each
  * deployment's `autoscaler:` key (hpa | kpa | keda | predictive | none, the
- * HPA spec verbatim in Kubernetes autoscaling/v2 field names) and the
- * cluster's node autoscaler (cluster-autoscaler | karpenter | none); from
- * the autoscaling issue on, the controllers themselves.
+ * HPA spec verbatim in Kubernetes autoscaling/v2 field names); from the
+ * autoscaling issue on, the controllers themselves. (The node autoscalers
+ * are the cluster room's.)
  *
  * Invariants:
  *  - Controllers read scraped, delayed metrics, never a server's state.
@@ -195,31 +195,9 @@ struct sc_autoscaler_config {
 	struct sc_predictive predictive;
 };
 
-enum sc_node_kind { SC_NODE_CA, SC_NODE_KARPENTER, SC_NODE_NONE };
-
-struct sc_node_autoscaler_config {
-	int type;
-	/* cluster-autoscaler */
-	sim_time scan_interval;
-	int expander; /* 0 least-waste, 1 price, 2 priority, 3 random */
-	bool scale_down_enabled;
-	sim_time scale_down_unneeded_time, scale_down_delay_after_add;
-	sim_time scale_down_delay_after_delete, scale_down_delay_after_failure;
-	double scale_down_utilization_threshold;
-	sim_time max_node_provision_time;
-	sim_time initial_node_group_backoff, max_node_group_backoff;
-	int64_t max_nodes_total;
-	/* karpenter */
-	sim_time batch_idle_duration, batch_max_duration;
-	int consolidation_policy; /* 0 WhenEmptyOrUnderutilized, 1 WhenEmpty */
-	sim_time consolidate_after;
-};
-
 /* Decode a deployment's `autoscaler:` node (NULL node: type none). */
 int sc_autoscaler_decode(struct cfg_ctx *c, const struct cfg_node *n,
 			 struct sc_autoscaler_config *out);
-int sc_node_autoscaler_decode(struct cfg_ctx *c, const struct cfg_node *n,
-			      struct sc_node_autoscaler_config *out);
 
 /* ---- the metrics pipeline ---- */
 
@@ -341,6 +319,6 @@ const struct sc_series *sc_runtime_series(const struct sc_runtime *rt, size_t de
 
 /* For documentation: the schema of each autoscaler type. */
 extern const struct cfg_schema sc_hpa_schema, sc_kpa_schema, sc_keda_schema,
-	sc_predictive_schema, sc_node_autoscaler_schema, sc_hpa_spec_schema;
+	sc_predictive_schema, sc_hpa_spec_schema;
 
 #endif

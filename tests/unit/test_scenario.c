@@ -97,7 +97,7 @@ static void reference_example_loads(void **state)
 	assert_true(s.autoscalers[0].spec.has_behavior);
 	assert_int_equal(s.autoscalers[0].spec.behavior.scaleDown.stabilizationWindowSeconds, 300);
 	assert_false(s.autoscalers[0].spec.behavior.has_scaleUp);
-	assert_int_equal(s.node_autoscaler.type, SC_NODE_CA);
+	assert_int_equal(s.node_autoscaler.type, CLU_NA_CA);
 	assert_int_equal(s.report.score.subject_to.n, 2);
 	scn_release(&s);
 }
