@@ -95,10 +95,10 @@ static void ca_scale_up(struct ca *a)
 					continue;
 				waste = (double)(pc->instance.gpus - d->v[v].gpus) / (double)pc->instance.gpus;
 				switch (a->cfg->expander) {
-				case 1: key = c->pools[k].price_per_hour; break;      /* price */
-				case 2: key = -(double)pc->priority; break;           /* priority */
-				case 3: key = sim_rng_uniform(c->rng_prov); break;     /* random */
-				default: key = waste;                                  /* least-waste */
+				case CLU_EXPANDER_PRICE: key = c->pools[k].price_per_hour; break;
+				case CLU_EXPANDER_PRIORITY: key = -(double)pc->priority; break;
+				case CLU_EXPANDER_RANDOM: key = sim_rng_uniform(c->rng_prov); break;
+				default: key = waste; /* CLU_EXPANDER_LEAST_WASTE */
 				}
 				if (key < best_waste) {
 					best_waste = key;

@@ -20,6 +20,13 @@
 #include "../perf/perf.h"
 #include "../server/server.h"
 
+/* Enumerated keys, in the order of their names in config.c. */
+enum clu_capacity { CLU_ON_DEMAND, CLU_SPOT };
+enum clu_expander { CLU_EXPANDER_LEAST_WASTE, CLU_EXPANDER_PRICE, CLU_EXPANDER_PRIORITY, CLU_EXPANDER_RANDOM };
+enum clu_consolidation { CLU_WHEN_EMPTY_OR_UNDERUTILIZED, CLU_WHEN_EMPTY };
+enum clu_weights_source { CLU_WEIGHTS_OBJECT_STORE, CLU_WEIGHTS_NODE_CACHE, CLU_WEIGHTS_PEER };
+enum clu_scale_down_order { CLU_NEWEST_FIRST, CLU_LEAST_LOADED_FIRST, CLU_DELETION_COST };
+
 /* A delay drawn per use: fixed, or lognormal by p50 and p90. */
 struct clu_delay {
 	sim_time p50, p90; /* p90 == p50: fixed */
@@ -49,7 +56,7 @@ struct clu_spot {
 struct clu_pool_config {
 	const char *name;
 	struct clu_instance instance;
-	int capacity; /* 0 on-demand, 1 spot */
+	int capacity; /* enum clu_capacity */
 	int64_t min_nodes, max_nodes, initial_nodes;
 	struct clu_delay provisioning_delay;
 	sim_time gpu_ready_delay;
@@ -74,7 +81,7 @@ struct clu_node_autoscaler_config {
 	int type; /* enum clu_node_autoscaler_kind */
 	/* cluster-autoscaler */
 	sim_time scan_interval;
-	int expander; /* 0 least-waste, 1 price, 2 priority, 3 random */
+	int expander; /* enum clu_expander */
 	bool scale_down_enabled;
 	sim_time scale_down_unneeded_time, scale_down_delay_after_add;
 	sim_time scale_down_delay_after_delete, scale_down_delay_after_failure;
@@ -84,7 +91,7 @@ struct clu_node_autoscaler_config {
 	int64_t max_nodes_total;
 	/* karpenter */
 	sim_time batch_idle_duration, batch_max_duration;
-	int consolidation_policy; /* 0 WhenEmptyOrUnderutilized, 1 WhenEmpty */
+	int consolidation_policy; /* enum clu_consolidation */
 	sim_time consolidate_after;
 };
 
@@ -105,7 +112,7 @@ struct clu_image {
 };
 
 struct clu_weights {
-	int source; /* 0 object-store, 1 node-cache, 2 peer */
+	int source; /* enum clu_weights_source */
 	double bandwidth;
 	int64_t size; /* 0: from the model's parameters and dtype */
 	double peer_bandwidth;
@@ -131,8 +138,6 @@ struct clu_pod_faults {
 	sim_time restart_backoff, max_restart_backoff;
 };
 
-/* Disaggregated serving: where a prefill deployment sends each prompt's KV. */
-enum clu_network { CLU_NET_RDMA, CLU_NET_ETHERNET };
 struct clu_kv_transfer {
 	const char *decode;   /* the decode deployment */
 	int decode_policy;    /* enum rt_policy: how a decode replica is chosen */
@@ -159,12 +164,12 @@ struct clu_deployment_config {
 	struct cfg_list replicas_schedule; /* of struct cfg_tpair */
 	struct clu_startup startup;
 	sim_time termination_grace_period;
-	int scale_down_order; /* 0 newest, 1 least-loaded, 2 deletion-cost */
+	int scale_down_order; /* enum clu_scale_down_order */
 	int64_t warm_replicas;
 	struct clu_pod_faults faults;
 	const struct cfg_node *autoscaler; /* decoded by sim/scale */
 	const char *node_pool;             /* pin to one pool (optional) */
-	struct clu_kv_transfer kv_transfer; /* role prefill */
+	const struct cfg_node *kv_transfer; /* role prefill; decoded by sim/disagg */
 	bool has_kv_transfer;
 };
 

@@ -5,12 +5,17 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const capacity_names[] = {"on-demand", "spot", NULL};
-static const char *const role_names[] = {"colocated", "prefill", "decode", NULL};
-static const char *const order_names[] = {"newest", "least-loaded", "deletion-cost", NULL};
-static const char *const source_names[] = {"object-store", "node-cache", "peer", NULL};
-static const char *const expander_names[] = {"least-waste", "price", "priority", "random", NULL};
-static const char *const consolidation_names[] = {"WhenEmptyOrUnderutilized", "WhenEmpty", NULL};
+static const char *const capacity_names[] = {[CLU_ON_DEMAND] = "on-demand", [CLU_SPOT] = "spot", NULL};
+static const char *const role_names[] = {[CLU_ROLE_COLOCATED] = "colocated", [CLU_ROLE_PREFILL] = "prefill",
+					 [CLU_ROLE_DECODE] = "decode", NULL};
+static const char *const order_names[] = {[CLU_NEWEST_FIRST] = "newest", [CLU_LEAST_LOADED_FIRST] = "least-loaded",
+					  [CLU_DELETION_COST] = "deletion-cost", NULL};
+static const char *const source_names[] = {[CLU_WEIGHTS_OBJECT_STORE] = "object-store",
+					   [CLU_WEIGHTS_NODE_CACHE] = "node-cache", [CLU_WEIGHTS_PEER] = "peer", NULL};
+static const char *const expander_names[] = {[CLU_EXPANDER_LEAST_WASTE] = "least-waste", [CLU_EXPANDER_PRICE] = "price",
+					     [CLU_EXPANDER_PRIORITY] = "priority", [CLU_EXPANDER_RANDOM] = "random", NULL};
+static const char *const consolidation_names[] = {[CLU_WHEN_EMPTY_OR_UNDERUTILIZED] = "WhenEmptyOrUnderutilized",
+						  [CLU_WHEN_EMPTY] = "WhenEmpty", NULL};
 
 /* ---- delays: "4m" or {p50: 3m, p90: 6m} ---- */
 
@@ -139,7 +144,7 @@ static int pool_check(struct cfg_ctx *c, const struct cfg_node *n, void *obj)
 	if (p->initial_nodes > p->max_nodes)
 		return cfg_error_at_key(c, n, "initial_nodes", "must not exceed max_nodes (%lld)",
 					(long long)p->max_nodes);
-	if (p->capacity == 0 && (p->spot_interruptions.rate_per_node_hour > 0 ||
+	if (p->capacity == CLU_ON_DEMAND && (p->spot_interruptions.rate_per_node_hour > 0 ||
 				 p->spot_interruptions.schedule.n))
 		return cfg_error_at_key(c, n, "spot_interruptions",
 					"only a spot pool is interrupted (capacity: spot)");
@@ -227,29 +232,6 @@ static const struct cfg_schema image_schema = {"image", sizeof(struct clu_image)
 static const struct cfg_schema weights_schema = {"weights", sizeof(struct clu_weights), weights_fields, NULL, NULL};
 static const struct cfg_schema probe_schema = {"readiness probe", sizeof(struct clu_probe), probe_fields, NULL, NULL};
 
-static const char *const decode_policy_names[] = {"round-robin", "random", "least-requests", "least-kv",
-						  "power-of-two", "prefix-affinity", "lora-affinity", NULL};
-static const char *const network_names[] = {"rdma", "ethernet", NULL};
-
-#define T struct clu_kv_transfer
-static const struct cfg_field kvt_fields[] = {
-	{.key = "decode", .type = CFG_T_STR, .off = offsetof(T, decode), .flags = CFG_REQUIRED,
-	 .doc = "the decode deployment (role: decode) that generates after this prefill"},
-	{.key = "decode_policy", .type = CFG_T_ENUM, .off = offsetof(T, decode_policy), .enums = decode_policy_names,
-	 .def = "least-kv", .doc = "how a decode replica is chosen (a router policy)"},
-	{.key = "network", .type = CFG_T_ENUM, .off = offsetof(T, network), .enums = network_names,
-	 .def = "rdma", .doc = "NIC class between nodes: rdma (400 Gb/s, 10us) or ethernet (100 Gb/s, 100us)"},
-	{.key = "bandwidth", .type = CFG_T_BANDWIDTH, .off = offsetof(T, bandwidth), .def = "0B/s",
-	 .doc = "per-node NIC bandwidth (0 = the class's); concurrent transfers share it"},
-	{.key = "latency", .type = CFG_T_DURATION, .off = offsetof(T, latency), .has = true,
-	 .has_off = offsetof(T, has_latency), .doc = "per-transfer latency (default: the class's)"},
-	{.key = "nvlink_bandwidth", .type = CFG_T_BANDWIDTH, .off = offsetof(T, nvlink_bandwidth), .def = "0B/s",
-	 .doc = "when both replicas share a node (0 = the GPU's interconnect bandwidth)"},
-	{.key = "layerwise", .type = CFG_T_BOOL, .off = offsetof(T, layerwise), .def = "false",
-	 .doc = "send the KV layer by layer while the prefill runs (overlap)"},
-	{NULL}};
-#undef T
-static const struct cfg_schema kvt_schema = {"kv_transfer", sizeof(struct clu_kv_transfer), kvt_fields, NULL, NULL};
 
 #define T struct clu_startup
 static const struct cfg_field startup_fields[] = {
@@ -320,9 +302,9 @@ static const struct cfg_field dep_fields[] = {
 	 .doc = "terminationGracePeriodSeconds: in-flight requests may finish within it, then are retried"},
 	{.key = "scale_down_order", .type = CFG_T_ENUM, .off = offsetof(T, scale_down_order),
 	 .enums = order_names, .def = "newest", .doc = "which pod goes first: newest, least-loaded, deletion-cost"},
-	{.key = "kv_transfer", .type = CFG_T_STRUCT, .off = offsetof(T, kv_transfer), .sub = &kvt_schema,
+	{.key = "kv_transfer", .type = CFG_T_ANY, .off = offsetof(T, kv_transfer),
 	 .has = true, .has_off = offsetof(T, has_kv_transfer),
-	 .doc = "role prefill: the decode deployment and the network the KV crosses"},
+	 .doc = "role prefill: the decode deployment and the network the KV crosses (see the KV transfer keys)"},
 	{.key = "warm_replicas", .type = CFG_T_INT, .off = offsetof(T, warm_replicas), .def = "0",
 	 .flags = CFG_MIN, .min = 0, .doc = "pods kept started and loaded but out of the router"},
 	{.key = "faults", .type = CFG_T_STRUCT, .off = offsetof(T, faults), .sub = &faults_schema,

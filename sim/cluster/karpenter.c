@@ -123,7 +123,7 @@ static void kp_consolidate(struct kp *k)
 				n->unneeded_since = -1;
 			continue;
 		}
-		candidate = n->pods == 0 || (k->cfg->consolidation_policy == 0 && clu_fits_elsewhere(c, n));
+		candidate = n->pods == 0 || (k->cfg->consolidation_policy == CLU_WHEN_EMPTY_OR_UNDERUTILIZED && clu_fits_elsewhere(c, n));
 		if (!candidate) {
 			n->unneeded_since = -1;
 			continue;

@@ -138,7 +138,7 @@ static void on_node_failure(struct sim *s, void *ctx, uint64_t arg);
 static void arm_node_faults(struct clu_cluster *c, struct clu_node *n)
 {
 	const struct clu_pool_config *pc = c->pools[n->pool].cfg;
-	if (pc->capacity == 1 && pc->spot_interruptions.rate_per_node_hour > 0)
+	if (pc->capacity == CLU_SPOT && pc->spot_interruptions.rate_per_node_hour > 0)
 		sim_schedule_in(c->sim, ns_of(sim_rng_exponential(c->rng_fault, 3600.0 / pc->spot_interruptions.rate_per_node_hour)),
 				on_spot_notice, c, (uint64_t)n->id);
 	if (pc->node_failure_rate_per_hour > 0)
@@ -379,12 +379,12 @@ static void pod_advance(struct clu_cluster *c, struct clu_pod *p)
 			dt = st->container_start;
 			break;
 		case PH_WEIGHTS:
-			if (st->weights.source != 0 && clu_node_has_weights(p->node, (size_t)p->dep)) {
+			if (st->weights.source != CLU_WEIGHTS_OBJECT_STORE && clu_node_has_weights(p->node, (size_t)p->dep)) {
 				p->weights_ready = c->sim->now; /* node cache */
 				p->phase = PH_LOAD;
 				continue;
 			}
-			if (st->weights.source == 2 && peer_has(c, p)) {
+			if (st->weights.source == CLU_WEIGHTS_PEER && peer_has(c, p)) {
 				dt = ns_of(v->weight_bytes / st->weights.peer_bandwidth);
 				break;
 			}
@@ -699,16 +699,16 @@ static struct clu_pod *victim(struct clu_cluster *c, struct dep *d)
 		if (rank < best_rank)
 			continue;
 		switch (d->cfg->scale_down_order) {
-		case 1: /* least-loaded */
+		case CLU_LEAST_LOADED_FIRST:
 			if (p->replica && best->replica && srv_inflight(p->replica) < srv_inflight(best->replica))
 				best = p;
 			break;
-		case 2: /* deletion-cost: the most expensive hardware first, then newest */
+		case CLU_DELETION_COST: /* the most expensive hardware first, then newest */
 			if (d->v[p->variant].price_per_hour / d->v[p->variant].gpus >=
 			    d->v[best->variant].price_per_hour / d->v[best->variant].gpus)
 				best = p;
 			break;
-		default: /* newest, as a ReplicaSet does */
+		default: /* CLU_NEWEST_FIRST, as a ReplicaSet does */
 			best = p;
 		}
 	}

@@ -11,19 +11,19 @@
 
 #define DG_RETRY (10 * SIM_MS) /* how often a waiting hand-off asks again */
 
-static double nic_bandwidth(const struct clu_kv_transfer *k)
+static double nic_bandwidth(const struct dg_config *k)
 {
-	return k->bandwidth > 0 ? k->bandwidth : k->network == CLU_NET_RDMA ? 50e9 : 12.5e9; /* 400 / 100 Gb/s */
+	return k->bandwidth > 0 ? k->bandwidth : k->network == DG_NET_RDMA ? 50e9 : 12.5e9; /* 400 / 100 Gb/s */
 }
 
-static sim_time nic_latency(const struct clu_kv_transfer *k)
+static sim_time nic_latency(const struct dg_config *k)
 {
-	return k->has_latency ? k->latency : k->network == CLU_NET_RDMA ? 10 * SIM_US : 100 * SIM_US;
+	return k->has_latency ? k->latency : k->network == DG_NET_RDMA ? 10 * SIM_US : 100 * SIM_US;
 }
 
-static const struct clu_kv_transfer *kv_of(const struct dg_net *n, const struct dg_transfer *t)
+static const struct dg_config *kv_of(const struct dg_net *n, const struct dg_transfer *t)
 {
-	return &n->deps[t->q->deployment].cfg->kv_transfer;
+	return &n->cfgs[t->q->deployment];
 }
 
 static void on_flow_done(struct sim *sim, void *ctx, uint64_t arg);
@@ -67,7 +67,7 @@ static void on_flow_done(struct sim *sim, void *ctx, uint64_t arg)
 {
 	struct dg_transfer *t = ctx;
 	struct dg_net *n = (struct dg_net *)(uintptr_t)arg;
-	const struct clu_kv_transfer *k = kv_of(n, t);
+	const struct dg_config *k = kv_of(n, t);
 	int32_t nic = t->nic;
 	t->left = 0;
 	t->ev = SIM_HANDLE_NONE;
@@ -89,7 +89,7 @@ static void on_retry(struct sim *sim, void *ctx, uint64_t arg)
 static void handoff(struct dg_net *n, struct dg_transfer *t)
 {
 	struct srv_req *q = t->q;
-	const struct clu_kv_transfer *k = kv_of(n, t);
+	const struct dg_config *k = kv_of(n, t);
 	const struct clu_dep_setup *ds = &n->deps[q->deployment];
 	struct srv_replica *rep = rt_pick(t->router, q);
 	int32_t src, dst;
@@ -184,11 +184,13 @@ void dg_transfer_reset(struct dg_transfer *t)
 	t->decode = NULL;
 }
 
-void dg_init(struct dg_net *n, struct sim *sim, const struct clu_dep_setup *deps, const struct dg_hooks *hooks)
+void dg_init(struct dg_net *n, struct sim *sim, const struct clu_dep_setup *deps, const struct dg_config *cfgs,
+	     const struct dg_hooks *hooks)
 {
 	memset(n, 0, sizeof(*n));
 	n->sim = sim;
 	n->deps = deps;
+	n->cfgs = cfgs;
 	n->hooks = *hooks;
 }
 

@@ -1,6 +1,6 @@
 /*
  * sim/disagg: the KV hand-off of disaggregated (prefill/decode) serving.
- * Owns, for a request whose prefill has ended: the wait for blocks on a
+ * Owns the `kv_transfer:` key of a prefill deployment and, for a request whose prefill has ended: the wait for blocks on a
  * decode replica (reserved before anything is sent), the transfer over
  * NVLink inside a node or over the source node's NIC, which the transfers
  * leaving it share equally, and the latency after it.
@@ -17,9 +17,23 @@
 #ifndef SIM_DISAGG_H
 #define SIM_DISAGG_H
 
-#include "../cluster/cluster.h" /* deployments' kv_transfer settings and resolved hardware */
+#include "../cluster/cluster.h" /* deployments' resolved hardware */
 #include "../report/report.h"
 #include "../route/route.h"
+
+/* A prefill deployment's `kv_transfer:`: where each prompt's KV goes. */
+enum dg_network { DG_NET_RDMA, DG_NET_ETHERNET };
+struct dg_config {
+	const char *decode;      /* the decode deployment */
+	int decode_policy;       /* enum rt_policy: how a decode replica is chosen */
+	int network;             /* enum dg_network: the nodes' NIC class */
+	double bandwidth;        /* bytes/s per node NIC; 0: the class's */
+	sim_time latency;        /* per transfer */
+	bool has_latency;        /* else the class's */
+	double nvlink_bandwidth; /* bytes/s when both replicas share a node; 0: the GPU's interconnect */
+	bool layerwise;          /* send layer by layer while the prefill runs */
+};
+extern const struct cfg_schema dg_config_schema;
 
 /* One request's hand-off; the caller embeds it in its request. */
 struct dg_transfer {
@@ -52,7 +66,8 @@ struct dg_hooks {
 
 struct dg_net {
 	struct sim *sim;
-	const struct clu_dep_setup *deps; /* by deployment: kv_transfer, LLM, GPUs */
+	const struct clu_dep_setup *deps; /* by deployment: LLM, GPUs */
+	const struct dg_config *cfgs;     /* by deployment: its kv_transfer (prefill ones) */
 	struct dg_hooks hooks;
 	struct dg_transfer *flows; /* in flight */
 	int64_t transfers, waits;  /* ended; requests that waited for blocks */
@@ -60,7 +75,8 @@ struct dg_net {
 	struct rep_sketch time;    /* start (blocks reserved) to arrival, seconds */
 };
 
-void dg_init(struct dg_net *n, struct sim *sim, const struct clu_dep_setup *deps, const struct dg_hooks *hooks);
+void dg_init(struct dg_net *n, struct sim *sim, const struct clu_dep_setup *deps, const struct dg_config *cfgs,
+	     const struct dg_hooks *hooks);
 void dg_release(struct dg_net *n);
 /* A new request: no hand-off yet. */
 void dg_transfer_init(struct dg_transfer *t, struct srv_req *q);

@@ -4,7 +4,7 @@
 #include <stddef.h>
 
 /* The policies' names are their ops tables' (one list), in enum rt_policy order. */
-static const char *const policy_names[] = {
+const char *const rt_policy_names[] = {
 	rt_round_robin_ops.name, rt_random_ops.name,	     rt_least_requests_ops.name, rt_least_kv_ops.name,
 	rt_power_of_two_ops.name, rt_prefix_affinity_ops.name, rt_lora_affinity_ops.name, NULL};
 
@@ -22,7 +22,7 @@ static const struct cfg_schema buffer_schema = {"router buffer", sizeof(struct r
 
 #define T struct rt_config
 static const struct cfg_field rt_fields[] = {
-	{.key = "policy", .type = CFG_T_ENUM, .off = offsetof(T, policy), .enums = policy_names,
+	{.key = "policy", .type = CFG_T_ENUM, .off = offsetof(T, policy), .enums = rt_policy_names,
 	 .def = "least-requests",
 	 .doc = "round-robin, random, least-requests, least-kv, power-of-two, prefix-affinity, lora-affinity"},
 	{.key = "buffer", .type = CFG_T_STRUCT, .off = offsetof(T, buffer), .sub = &buffer_schema,

@@ -35,6 +35,8 @@ struct rt_config {
 };
 
 extern const struct cfg_schema rt_config_schema;
+/* The policies' names, by enum rt_policy (the ops tables' names; NULL-terminated). */
+extern const char *const rt_policy_names[];
 
 /* ---- the gateway ---- */
 

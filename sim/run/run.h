@@ -28,6 +28,7 @@
 #include "../cluster/cluster.h"
 #include "../config/config.h"
 #include "../core/core.h"
+#include "../disagg/disagg.h"
 #include "../report/report.h"
 #include "../route/route.h"
 #include "../scale/scale.h"
@@ -55,6 +56,7 @@ struct scenario {
 	struct clu_node_autoscaler_config node_autoscaler;
 	size_t *workload_target; /* deployment index of each workload */
 	size_t *decode_of;       /* prefill deployment -> its decode deployment (SIZE_MAX: none) */
+	struct dg_config *kv_transfer; /* by deployment: a prefill one's kv_transfer (zeros otherwise) */
 };
 
 /* Loads, applies overrides (assignments "path=value"), decodes and checks. */

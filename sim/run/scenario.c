@@ -130,9 +130,19 @@ static int scn_check(struct cfg_ctx *c, const struct cfg_node *n, void *obj)
 	/* Disaggregation: each prefill deployment names a decode deployment; decode
 	 * deployments are reached only through one; workloads go to prefill or colocated. */
 	s->decode_of = sim_arena_alloc(&c->doc->arena, sizeof(size_t) * (s->deployments.n + 1));
+	s->kv_transfer = sim_arena_alloc(&c->doc->arena, sizeof(*s->kv_transfer) * (s->deployments.n + 1));
 	for (size_t d = 0; d < s->deployments.n; d++) {
 		const struct clu_deployment_config *dp = dep_at(s, d);
+		const struct dg_config *kv = &s->kv_transfer[d];
 		s->decode_of[d] = SIZE_MAX;
+		if (dp->has_kv_transfer) { /* the raw node the cluster room kept goes to sim/disagg */
+			size_t mark;
+			snprintf(key, sizeof(key), "deployments[%zu].kv_transfer", d);
+			mark = cfg_path_push_key(c, key);
+			if (cfg_decode(c, dp->kv_transfer, &dg_config_schema, &s->kv_transfer[d]))
+				return -1;
+			cfg_path_pop(c, mark);
+		}
 		snprintf(key, sizeof(key), "deployments[%zu]", d);
 		if (dp->role == CLU_ROLE_PREFILL && !dp->has_kv_transfer)
 			return cfg_error_at_key(c, cfg_lookup(n, key), "role",
@@ -141,18 +151,18 @@ static int scn_check(struct cfg_ctx *c, const struct cfg_node *n, void *obj)
 			return cfg_error_at_key(c, cfg_lookup(n, key), "kv_transfer", "only a prefill deployment sends KV");
 		if (dp->role == CLU_ROLE_PREFILL) {
 			for (size_t e = 0; e < s->deployments.n; e++)
-				if (!strcmp(dep_at(s, e)->name, dp->kv_transfer.decode))
+				if (!strcmp(dep_at(s, e)->name, kv->decode))
 					s->decode_of[d] = e;
 			size_t mark;
 			snprintf(key, sizeof(key), "deployments[%zu].kv_transfer.decode", d);
 			mark = cfg_path_push_key(c, key);
 			if (s->decode_of[d] == SIZE_MAX)
-				return cfg_error(c, cfg_lookup(n, key), "no deployment named '%s'", dp->kv_transfer.decode);
+				return cfg_error(c, cfg_lookup(n, key), "no deployment named '%s'", kv->decode);
 			if (dep_at(s, s->decode_of[d])->role != CLU_ROLE_DECODE)
-				return cfg_error(c, cfg_lookup(n, key), "'%s' must have role: decode", dp->kv_transfer.decode);
+				return cfg_error(c, cfg_lookup(n, key), "'%s' must have role: decode", kv->decode);
 			if (strcmp(dep_at(s, s->decode_of[d])->model, dp->model))
 				return cfg_error(c, cfg_lookup(n, key), "'%s' serves another model (%s, not %s)",
-						 dp->kv_transfer.decode, dep_at(s, s->decode_of[d])->model, dp->model);
+						 kv->decode, dep_at(s, s->decode_of[d])->model, dp->model);
 			cfg_path_pop(c, mark);
 		}
 	}
@@ -284,6 +294,7 @@ const struct scn_doc_root scn_doc_roots[] = {
 	{"deployments[].autoscaler", &sc_keda_schema, "Autoscaler `type: keda`"},
 	{"deployments[].autoscaler", &sc_predictive_schema, "Autoscaler `type: predictive`"},
 	{"cluster.autoscaler", &clu_node_autoscaler_schema, "Node autoscaler"},
+	{"deployments[].kv_transfer", &dg_config_schema, "KV transfer (`role: prefill`, sim/disagg)"},
 	{NULL, NULL, NULL}};
 
 /* ---- the scenario as it runs ---- */

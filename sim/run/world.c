@@ -99,7 +99,7 @@ static int build(struct run *r)
 	for (size_t i = 0; i < r->ndeps; i++) /* a decode deployment's router uses the decode policy */
 		if (r->deps[i].decode != SIZE_MAX) {
 			struct run_dep *dd = &r->deps[r->deps[i].decode];
-			dd->rcfg.policy = r->deps[i].cfg->kv_transfer.decode_policy;
+			dd->rcfg.policy = r->s->kv_transfer[i].decode_policy;
 			dd->router.ops = rt_policies[dd->rcfg.policy];
 		}
 	run_setup_groups(r);
@@ -116,7 +116,7 @@ static int build(struct run *r)
 	}
 	if (!rc) {
 		struct dg_hooks dh = {r, run_on_kv_arrived, node_of, serving};
-		dg_init(&r->net, &r->sim, r->dsetup, &dh);
+		dg_init(&r->net, &r->sim, r->dsetup, r->s->kv_transfer, &dh);
 	}
 	free((void *)su.pool_gpus);
 	if (rc)

@@ -10,14 +10,17 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const kind_names[] = {"none", "hpa", "kpa", "keda", "predictive", NULL};
+/* `type:` names: the ops tables' (one list), in enum sc_kind order. */
+const struct autoscaler_ops sc_none_ops = {.name = "none"};
+static const char *const kind_names[] = {sc_none_ops.name, sc_hpa_ops.name, sc_kpa_ops.name, sc_keda_ops.name,
+					 sc_predictive_ops.name, NULL};
 static const char *const target_names[] = {"Utilization", "Value", "AverageValue", NULL};
 static const char *const metric_type_names[] = {"Resource", "Pods", "Object", "External",
 						"ContainerResource", NULL};
 static const char *const policy_type_names[] = {"Pods", "Percent", NULL};
 static const char *const select_names[] = {"Max", "Min", "Disabled", NULL};
-static const char *const kpa_metric_names[] = {"concurrency", "rps", NULL};
-static const char *const method_names[] = {"holt-winters", "seasonal-naive", NULL};
+static const char *const kpa_metric_names[] = {[SC_KPA_CONCURRENCY] = "concurrency", [SC_KPA_RPS] = "rps", NULL};
+static const char *const method_names[] = {[SC_HOLT_WINTERS] = "holt-winters", [SC_SEASONAL_NAIVE] = "seasonal-naive", NULL};
 
 #define T struct sc_pipeline
 static const struct cfg_field pipeline_fields[] = {

@@ -300,7 +300,7 @@ static sim_time hpa_tick(void *state, const struct sc_series *series)
 			      (int32_t)s->maxReplicas, &input, &reason);
 	if (to != from)
 		h->env->set_replicas(h->env->ctx, h->dep, to);
-	h->env->decision(h->env->ctx, h->dep, "hpa", input, from, to, to, reason);
+	h->env->decision(h->env->ctx, h->dep, sc_hpa_ops.name, input, from, to, to, reason);
 	return h->cfg->controller.sync_period;
 }
 

@@ -95,7 +95,7 @@ static sim_time keda_tick(void *state, const struct sc_series *series)
 		}
 		if (active && cur < min1 && cur <= floor_) {
 			e->set_replicas(e->ctx, k->dep, min1);
-			e->decision(e->ctx, k->dep, "keda", v, cur, min1, min1, "activated");
+			e->decision(e->ctx, k->dep, sc_keda_ops.name, v, cur, min1, min1, "activated");
 			cur = min1;
 		} else if (!active && cur > floor_ && floor_ < min1) {
 			sim_time since = k->ever_active ? k->last_active : k->created;
@@ -104,7 +104,7 @@ static sim_time keda_tick(void *state, const struct sc_series *series)
 									       : s->cooldownPeriod)) * SIM_SEC;
 			if (now - since > cool) { /* lastActiveTime + cooldownPeriod < now */
 				e->set_replicas(e->ctx, k->dep, floor_);
-				e->decision(e->ctx, k->dep, "keda", v, cur, floor_, floor_,
+				e->decision(e->ctx, k->dep, sc_keda_ops.name, v, cur, floor_, floor_,
 					    floor_ ? "idle after cooldownPeriod" : "scaled to zero after cooldownPeriod");
 				cur = floor_;
 			}

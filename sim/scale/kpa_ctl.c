@@ -56,7 +56,7 @@ static double demand(const struct kpa_ctl *k, const struct sc_series *s, sim_tim
 	sim_time now = k->env->sim->now;
 	bool h1, h2;
 	double v;
-	if (k->cfg->kpa.metric == 1) {
+	if (k->cfg->kpa.metric == SC_KPA_RPS) {
 		v = sc_window_avg(s, now - w, now, SC_M_ROUTER_RATE, &h1);
 		*has = h1;
 		return v;
@@ -158,7 +158,7 @@ static sim_time kpa_tick(void *state, const struct sc_series *series)
 	if (desired != cur)
 		e->set_replicas(e->ctx, k->dep, desired);
 	if (desired != k->last_desired || (k->panic_since >= 0) != k->last_panic)
-		e->decision(e->ctx, k->dep, "kpa", k->panic_since >= 0 ? panic : stable, cur, dspc, desired, reason);
+		e->decision(e->ctx, k->dep, sc_kpa_ops.name, k->panic_since >= 0 ? panic : stable, cur, dspc, desired, reason);
 	k->last_desired = desired;
 	k->last_panic = k->panic_since >= 0;
 	return c->tick_interval;

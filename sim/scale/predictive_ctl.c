@@ -53,7 +53,7 @@ static double forecast(const struct pred_ctl *p, size_t h)
 	double trend = p->level + (double)h * p->trend;
 	if (p->n < p->m) /* under a season: Holt's linear trend */
 		return trend;
-	if (p->cfg->predictive.method == 1) { /* seasonal naive */
+	if (p->cfg->predictive.method == SC_SEASONAL_NAIVE) {
 		size_t k = h % p->m;
 		/* the slot of (last + h) one or more seasons back */
 		return p->obs[(p->n - 1 + (k ? k : p->m)) % p->m];
@@ -115,7 +115,7 @@ static sim_time pred_tick(void *state, const struct sc_series *series)
 		to = (int32_t)c->max_replicas;
 	if (to != cur)
 		e->set_replicas(e->ctx, p->dep, to);
-	e->decision(e->ctx, p->dep, "predictive", f, cur, to, to, f > y ? "forecast" : "observed");
+	e->decision(e->ctx, p->dep, sc_predictive_ops.name, f, cur, to, to, f > y ? "forecast" : "observed");
 	return c->sync_period;
 }
 

@@ -123,8 +123,11 @@ struct hpa_spec {
 	bool has_behavior;
 };
 
+enum sc_kpa_metric { SC_KPA_CONCURRENCY, SC_KPA_RPS };
+enum sc_predictive_method { SC_HOLT_WINTERS, SC_SEASONAL_NAIVE };
+
 struct sc_kpa {
-	int metric; /* 0 concurrency, 1 rps */
+	int metric; /* enum sc_kpa_metric */
 	double target, target_utilization;
 	sim_time stable_window;
 	double panic_window_percentage, panic_threshold_percentage;
@@ -171,7 +174,7 @@ struct keda_spec {
 };
 
 struct sc_predictive {
-	int method; /* 0 holt-winters, 1 seasonal-naive */
+	int method; /* enum sc_predictive_method */
 	const char *metric;
 	struct sc_query q; /* metric, parsed */
 	double target_per_replica;
@@ -292,7 +295,9 @@ struct sc_controller;
 
 /* One file per autoscaler; a new one is one file and one entry in sc_autoscalers. */
 struct autoscaler_ops {
-	const char *name;
+	/* the `type:` name; an array, so that the config's list of names can be
+	 * made of the ops tables' in a static initializer */
+	const char name[24];
 	/* state for deployment `dep`; its first tick is scheduled by the caller */
 	void *(*create)(const struct sc_autoscaler_config *cfg, const struct sc_env *env, size_t dep,
 			struct sim_err *err);
@@ -307,6 +312,8 @@ struct autoscaler_ops {
 };
 
 extern const struct autoscaler_ops sc_hpa_ops, sc_kpa_ops, sc_keda_ops, sc_predictive_ops;
+/* type none: a name only (sc_autoscalers[SC_NONE] is NULL) */
+extern const struct autoscaler_ops sc_none_ops;
 /* Indexed by enum sc_kind; NULL for none. */
 extern const struct autoscaler_ops *const sc_autoscalers[];
 

@@ -8,7 +8,7 @@ static const char *const process_names[] = {"poisson", "gamma", "deterministic",
 static const char *const dist_names[] = {"fixed", "uniform", "normal", "lognormal", NULL};
 const char *const wl_trace_format_names[] = {"auto", "azure", "mooncake", "burstgpt", "csv", "jsonl", NULL};
 static const char *const on_error_names[] = {"fail", "skip", NULL};
-static const char *const ts_unit_names[] = {"s", "ms", "us", "ns", NULL};
+static const char *const ts_unit_names[] = {[WL_TS_S] = "s", [WL_TS_MS] = "ms", [WL_TS_US] = "us", [WL_TS_NS] = "ns", NULL};
 
 /* ---- rate: a scalar, or one of steps | ramps | diurnal | csv ---- */
 

@@ -367,7 +367,7 @@ static int open_header(struct wl_trace_reader *r)
 int wl_trace_open(struct wl_trace_reader *r, const struct wl_trace *cfg, const char *path, int format,
 		  struct sim_err *err)
 {
-	static const double unit_ns[] = {1e9, 1e6, 1e3, 1};
+	static const double unit_ns[] = {[WL_TS_S] = 1e9, [WL_TS_MS] = 1e6, [WL_TS_US] = 1e3, [WL_TS_NS] = 1};
 	memset(r, 0, sizeof(*r));
 	r->cfg = cfg;
 	r->err = err;

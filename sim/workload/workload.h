@@ -63,9 +63,11 @@ enum wl_trace_format { WL_FMT_AUTO, WL_FMT_AZURE, WL_FMT_MOONCAKE, WL_FMT_BURSTG
 extern const char *const wl_trace_format_names[];
 enum wl_on_error { WL_ON_ERROR_FAIL, WL_ON_ERROR_SKIP };
 
+enum wl_ts_unit { WL_TS_S, WL_TS_MS, WL_TS_US, WL_TS_NS };
+
 struct wl_columns {
 	const char *timestamp, *prompt, *output, *hash_ids;
-	int timestamp_unit; /* 0 s, 1 ms, 2 us, 3 ns */
+	int timestamp_unit; /* enum wl_ts_unit */
 };
 
 struct wl_trace {

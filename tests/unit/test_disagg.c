@@ -25,6 +25,7 @@ struct world {
 	struct rt_config rc;
 	struct rt_router rt;
 	struct clu_deployment_config dc;
+	struct dg_config kv;
 	struct clu_dep_setup ds;
 	const struct perf_gpu *gpus[1];
 	struct dg_net net;
@@ -87,12 +88,12 @@ static void world_init(struct world *w, int64_t decode_blocks)
 	rt_router_init(&w->rt, &w->sim, &w->rc, "decode", 1, &rh, &err);
 	rt_endpoint_up(&w->rt, w->r[1], 1.0);
 	rt_endpoint_up(&w->rt, w->r[2], 1.0);
-	w->dc.kv_transfer.network = CLU_NET_RDMA; /* 400 Gb/s = 50 GB/s, 10 us */
+	w->kv.network = DG_NET_RDMA; /* 400 Gb/s = 50 GB/s, 10 us */
 	w->gpus[0] = w->pm.gpu;
 	w->ds.cfg = &w->dc;
 	w->ds.llm = w->pm.llm;
 	w->ds.gpus = w->gpus;
-	dg_init(&w->net, &w->sim, &w->ds, &dh);
+	dg_init(&w->net, &w->sim, &w->ds, &w->kv, &dh);
 }
 
 static void world_release(struct world *w)
