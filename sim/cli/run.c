@@ -4,7 +4,6 @@
  */
 #include "cli.h"
 
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,14 +62,14 @@ static int apply_trace(struct cli_opts *o, struct scenario *s, char **extra)
 		}
 		extra[1] = xasprintf("workloads[%zu].trace.format=%s", w, o->trace_format);
 	}
-	if (o->trace) {
-		char abs[PATH_MAX], *q;
-		q = yaml_quote(realpath(o->trace, abs) ? abs : o->trace);
+	if (o->trace) { /* as given: --set values are relative to the working directory */
+		char *q = yaml_quote(o->trace);
 		extra[0] = xasprintf("workloads[%zu].trace.path=%s", w, q);
 		free(q);
 	}
 	sets = xcalloc(n + 3, sizeof(*sets));
-	memcpy(sets, o->sets, n * sizeof(*sets));
+	if (n)
+		memcpy(sets, o->sets, n * sizeof(*sets));
 	for (int i = 0; i < 2; i++)
 		if (extra[i])
 			sets[n++] = extra[i];
