@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,15 +56,17 @@ static int apply_trace(struct cli_opts *o, struct scenario *s, char **extra)
 		while (wl_trace_format_names[k] && strcmp(wl_trace_format_names[k], o->trace_format))
 			k++;
 		if (!wl_trace_format_names[k]) {
-			fprintf(stderr,
-				"servesim run: --trace-format: expected azure, mooncake, burstgpt, csv or jsonl, got '%s'\n",
-				o->trace_format);
+			fprintf(stderr, "servesim run: --trace-format: expected one of");
+			for (k = 0; wl_trace_format_names[k]; k++)
+				fprintf(stderr, "%s %s", k ? "," : "", wl_trace_format_names[k]);
+			fprintf(stderr, "; got '%s'\n", o->trace_format);
 			return 2;
 		}
 		extra[1] = xasprintf("workloads[%zu].trace.format=%s", w, o->trace_format);
 	}
-	if (o->trace) { /* as given: --set values are relative to the working directory */
-		char *q = yaml_quote(o->trace);
+	if (o->trace) { /* absolute, so that the stored scenario runs from anywhere */
+		char abs[PATH_MAX], *q;
+		q = yaml_quote(realpath(o->trace, abs) ? abs : o->trace);
 		extra[0] = xasprintf("workloads[%zu].trace.path=%s", w, q);
 		free(q);
 	}
@@ -167,6 +170,7 @@ int cmd_run(int argc, char **argv)
 	struct rep_summary *sum;
 	struct sim_err err;
 	char *extra[2] = {NULL, NULL};
+	bool committed = false, committed_summary = false;
 	double t0;
 	int rc;
 
@@ -174,11 +178,14 @@ int cmd_run(int argc, char **argv)
 		return rc;
 	if ((o.trace || o.trace_format) && (rc = apply_trace(&o, &s, extra)))
 		goto early;
-	if (o.has_seed)
-		scn_set_seed(&s, o.seed);
+	sim_err_clear(&err);
+	if (o.has_seed && scn_set_seed(&s, o.seed, &err)) {
+		fprintf(stderr, "servesim run: --seed: %s\n", err.msg);
+		rc = 2;
+		goto early;
+	}
 
 	t0 = wall_now();
-	sim_err_clear(&err);
 	memset(&ro, 0, sizeof(ro));
 	ro.step_by_step = o.step_by_step;
 	ro.explain = o.explain ? stderr : NULL;
@@ -192,13 +199,18 @@ int cmd_run(int argc, char **argv)
 	ro.results = res;
 	if (!(r = run_new(&s, &ro, &err)) || run_with_progress(r, !o.quiet && isatty(2), t0, &err))
 		goto fail;
+	/* all of the outputs or none: what was committed goes when a later one fails */
 	rc = rep_results_close(res, true, &err);
+	committed = res != NULL;
 	res = NULL;
 	if (rc)
 		goto fail;
 	sum = run_summary(r);
 	sum->wall_time_s = wall_now() - t0;
-	if ((o.out && write_summary(sum, o.out, &err)) || (om && rep_om_write(om, o.openmetrics, &err)))
+	if (o.out && write_summary(sum, o.out, &err))
+		goto fail;
+	committed_summary = o.out != NULL;
+	if (om && rep_om_write(om, o.openmetrics, &err))
 		goto fail;
 	if (!o.quiet)
 		cli_print_summary(sum);
@@ -212,6 +224,12 @@ fail:
 		sim_err_clear(&ignore);
 		rep_results_close(res, false, &ignore);
 	}
+	for (int i = 0; i < 2; i++)
+		if (i ? committed_summary : committed) {
+			char *p = xasprintf("%s/%s", o.out, i ? "summary.json" : "results.h5");
+			unlink(p);
+			free(p);
+		}
 out:
 	run_free(r);
 	rep_om_free(om);

@@ -60,7 +60,8 @@ void sim_run(struct sim *s, sim_time until)
 	s->end = until;
 	while (!s->stopped && sim_evq_peek_time(&s->q, &t)) {
 		if (t > until) {
-			s->now = until;
+			if (until > s->now) /* time never goes back, whatever the caller asks */
+				s->now = until;
 			break;
 		}
 		sim_evq_pop(&s->q, &t, &fn, &ctx, &arg);

@@ -57,7 +57,7 @@ struct run_source {
 };
 
 struct run {
-	struct scenario *s;
+	const struct scenario *s;
 	struct run_options o;
 	struct sim sim;
 	struct sim_err err; /* the first error the run hit */

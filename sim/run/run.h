@@ -55,6 +55,9 @@ struct scenario {
 	struct sc_autoscaler_config *autoscalers; /* one per deployment */
 	struct clu_node_autoscaler_config node_autoscaler;
 	size_t *workload_target; /* deployment index of each workload */
+	const struct perf_llm **llms;       /* by deployment, resolved from the catalog */
+	const struct perf_gpu ***gpus;      /* by deployment and hardware variant */
+	const struct perf_gpu **pool_gpus;  /* by node pool */
 	size_t *decode_of;       /* prefill deployment -> its decode deployment (SIZE_MAX: none) */
 	struct dg_config *kv_transfer; /* by deployment: a prefill one's kv_transfer (zeros otherwise) */
 };
@@ -63,11 +66,14 @@ struct scenario {
 int scn_load(struct scenario *s, const char *path, const char *const *sets, size_t nsets,
 	     struct sim_err *err);
 void scn_release(struct scenario *s);
-/* Sets the seed, in the decoded scenario and in its tree (what is stored). */
-void scn_set_seed(struct scenario *s, uint64_t seed);
+/* Sets the seed, in the decoded scenario and in its tree (what is stored);
+ * -1 with err when it is not a valid seed (0 .. 2^63 - 1). */
+int scn_set_seed(struct scenario *s, uint64_t seed, struct sim_err *err);
 /* The scenario as it runs, as YAML (malloc'd): includes and --set applied,
- * the seed in force, an HPA `manifest:` file inlined as its `spec:`. */
-char *scn_resolved_yaml(struct scenario *s);
+ * the seed in force, an HPA `manifest:` file inlined as its `spec:` (done
+ * when it loads). Paths stay as written: relative to the file they were
+ * written in (--set values: to the working directory). */
+char *scn_resolved_yaml(const struct scenario *s);
 /* Index of the first workload replaying a trace, or SIZE_MAX. */
 size_t scn_first_trace(const struct scenario *s);
 
@@ -92,10 +98,13 @@ struct run_options {
 
 struct run;
 
-/* Builds the world at t = 0. s must outlive the run; the run reads it only. */
-struct run *run_new(struct scenario *s, const struct run_options *o, struct sim_err *err);
+/* Builds the world at t = 0. s must outlive the run; the run reads it only,
+ * so runs of one scenario may share it. */
+struct run *run_new(const struct scenario *s, const struct run_options *o, struct sim_err *err);
 void run_free(struct run *r);
-/* Simulates up to time t (at most the run's end); 0, or -1 with err set. */
+/* Simulates every event up to time t (at most the run's end); a t at or
+ * before run_now() does nothing. run_now() is then t, or the last event's
+ * time when nothing is left to happen. 0, or -1 with err set. */
 int run_until(struct run *r, sim_time t, struct sim_err *err);
 /* Simulates to the end (duration + drain_timeout), then summarises and
  * writes /pods, /nodes, /scale_events to the results (the caller closes

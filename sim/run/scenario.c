@@ -189,14 +189,19 @@ static int scn_check(struct cfg_ctx *c, const struct cfg_node *n, void *obj)
 		}
 	}
 
-	/* Every model and GPU a deployment or pool names exists (catalog, scenario, or file). */
+	/* Every model and GPU a deployment or pool names exists (catalog, scenario, or file);
+	 * resolved once here, so that runs only read the scenario. */
+	s->llms = sim_arena_alloc(&c->doc->arena, sizeof(*s->llms) * (s->deployments.n + 1));
+	s->gpus = sim_arena_alloc(&c->doc->arena, sizeof(*s->gpus) * (s->deployments.n + 1));
+	s->pool_gpus = sim_arena_alloc(&c->doc->arena, sizeof(*s->pool_gpus) * (s->cluster.node_pools.n + 1));
 	for (size_t d = 0; d < s->deployments.n; d++) {
 		const struct clu_deployment_config *dp = dep_at(s, d);
 		size_t mark;
 		snprintf(key, sizeof(key), "deployments[%zu].model", d);
 		mark = cfg_path_push_key(c, key);
-		if (!perf_find_llm(c, cfg_lookup(n, key), dp->model, &s->catalog))
+		if (!(s->llms[d] = perf_find_llm(c, cfg_lookup(n, key), dp->model, &s->catalog)))
 			return -1;
+		s->gpus[d] = sim_arena_alloc(&c->doc->arena, sizeof(**s->gpus) * (dp->hardware.n + 1));
 		cfg_path_pop(c, mark);
 		for (size_t v = 0; v < dp->hardware.n; v++) {
 			if (dp->gpu)
@@ -204,8 +209,8 @@ static int scn_check(struct cfg_ctx *c, const struct cfg_node *n, void *obj)
 			else
 				snprintf(key, sizeof(key), "deployments[%zu].hardware[%zu].gpu", d, v);
 			mark = cfg_path_push_key(c, key);
-			if (!perf_find_gpu(c, cfg_lookup(n, key), CFG_LIST_AT(dp->hardware, struct clu_hw_variant, v)->gpu,
-					   &s->catalog))
+			if (!(s->gpus[d][v] = perf_find_gpu(c, cfg_lookup(n, key),
+							     CFG_LIST_AT(dp->hardware, struct clu_hw_variant, v)->gpu, &s->catalog)))
 				return -1;
 			cfg_path_pop(c, mark);
 		}
@@ -214,8 +219,9 @@ static int scn_check(struct cfg_ctx *c, const struct cfg_node *n, void *obj)
 		size_t mark;
 		snprintf(key, sizeof(key), "cluster.node_pools[%zu].instance.gpu", p);
 		mark = cfg_path_push_key(c, key);
-		if (!perf_find_gpu(c, cfg_lookup(n, key),
-				   CFG_LIST_AT(s->cluster.node_pools, struct clu_pool_config, p)->instance.gpu, &s->catalog))
+		if (!(s->pool_gpus[p] = perf_find_gpu(c, cfg_lookup(n, key),
+						      CFG_LIST_AT(s->cluster.node_pools, struct clu_pool_config, p)->instance.gpu,
+						      &s->catalog)))
 			return -1;
 		cfg_path_pop(c, mark);
 	}
@@ -253,6 +259,8 @@ static int scn_check(struct cfg_ctx *c, const struct cfg_node *n, void *obj)
 	return 0;
 }
 
+static void inline_manifests(struct scenario *s);
+
 const struct cfg_schema scn_schema = {"scenario", sizeof(struct scenario), scn_fields, scn_check, NULL};
 
 int scn_load(struct scenario *s, const char *path, const char *const *sets, size_t nsets,
@@ -272,6 +280,7 @@ int scn_load(struct scenario *s, const char *path, const char *const *sets, size
 	if (cfg_decode(&c, doc.root, &scn_schema, s))
 		goto fail;
 	s->doc = doc;
+	inline_manifests(s); /* the tree is what is stored and hashed: self-contained */
 	return 0;
 fail:
 	cfg_doc_release(&doc);
@@ -299,15 +308,22 @@ const struct scn_doc_root scn_doc_roots[] = {
 
 /* ---- the scenario as it runs ---- */
 
-void scn_set_seed(struct scenario *s, uint64_t seed)
+int scn_set_seed(struct scenario *s, uint64_t seed, struct sim_err *err)
 {
 	char set[64];
-	struct sim_err err;
-	s->seed = (int64_t)seed;
+	struct sim_err local;
+	if (!err) {
+		sim_err_clear(&local);
+		err = &local;
+	}
+	if (seed > (uint64_t)INT64_MAX)
+		return sim_err_set(err, SIM_EINPUT, "seed %llu: expected 0 to %lld", (unsigned long long)seed,
+				   (long long)INT64_MAX);
 	snprintf(set, sizeof(set), "seed=%llu", (unsigned long long)seed);
-	sim_err_clear(&err);
-	cfg_doc_set(&s->doc, set, &err); /* a plain integer into a mapping root: cannot fail */
-	SIM_ASSERT(err.kind == SIM_OK);
+	if (cfg_doc_set(&s->doc, set, err))
+		return -1;
+	s->seed = (int64_t)seed;
+	return 0;
 }
 
 size_t scn_first_trace(const struct scenario *s)
@@ -343,8 +359,7 @@ static void inline_manifests(struct scenario *s)
 	}
 }
 
-char *scn_resolved_yaml(struct scenario *s)
+char *scn_resolved_yaml(const struct scenario *s)
 {
-	inline_manifests(s);
 	return cfg_to_yaml(s->doc.root);
 }

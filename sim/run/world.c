@@ -41,44 +41,24 @@ static void on_endpoint_down(void *ctx, struct clu_pod *p)
 	rt_endpoint_down(&r->deps[p->dep].router, clu_pod_replica(p));
 }
 
-/* Resolves what the cluster needs: models and GPUs from the catalog. */
-static int resolve(struct run *r, struct clu_setup *su)
+/* What the cluster needs: the deployments' models and GPUs (resolved when
+ * the scenario loaded) and the pools. */
+static void resolve(struct run *r, struct clu_setup *su)
 {
-	struct cfg_ctx cc;
-	char key[96];
 	const struct scenario *s = r->s;
-	cfg_ctx_init(&cc, &r->s->doc, &r->err);
 	r->dsetup = xcalloc(r->ndeps + 1, sizeof(*r->dsetup));
 	for (size_t i = 0; i < r->ndeps; i++) {
-		const struct clu_deployment_config *c = CFG_LIST_AT(s->deployments, struct clu_deployment_config, i);
-		struct clu_dep_setup *ds = &r->dsetup[i];
-		ds->cfg = c;
-		snprintf(key, sizeof(key), "deployments[%zu].model", i);
-		if (!(ds->llm = perf_find_llm(&cc, cfg_lookup(s->doc.root, key), c->model, &r->s->catalog)))
-			return -1;
-		ds->gpus = xcalloc(c->hardware.n + 1, sizeof(*ds->gpus));
-		for (size_t v = 0; v < c->hardware.n; v++) {
-			snprintf(key, sizeof(key), "deployments[%zu].hardware[%zu].gpu", i, v);
-			if (!(ds->gpus[v] = perf_find_gpu(&cc, cfg_lookup(s->doc.root, key),
-							   CFG_LIST_AT(c->hardware, struct clu_hw_variant, v)->gpu, &r->s->catalog)))
-				return -1;
-		}
+		r->dsetup[i].cfg = CFG_LIST_AT(s->deployments, struct clu_deployment_config, i);
+		r->dsetup[i].llm = s->llms[i];
+		r->dsetup[i].gpus = s->gpus[i];
 	}
 	su->deps = r->dsetup;
 	su->ndeps = r->ndeps;
 	if (s->has_cluster) {
 		su->cluster = &s->cluster;
-		su->pool_gpus = xcalloc(s->cluster.node_pools.n + 1, sizeof(*su->pool_gpus));
-		for (size_t k = 0; k < s->cluster.node_pools.n; k++) {
-			snprintf(key, sizeof(key), "cluster.node_pools[%zu].instance.gpu", k);
-			if (!(su->pool_gpus[k] = perf_find_gpu(&cc, cfg_lookup(s->doc.root, key),
-								CFG_LIST_AT(s->cluster.node_pools, struct clu_pool_config, k)->instance.gpu,
-								&r->s->catalog)))
-				return -1;
-		}
+		su->pool_gpus = s->pool_gpus;
 		su->node_autoscaler = &s->node_autoscaler;
 	}
-	return 0;
 }
 
 static int build(struct run *r)
@@ -103,22 +83,20 @@ static int build(struct run *r)
 			dd->router.ops = rt_policies[dd->rcfg.policy];
 		}
 	run_setup_groups(r);
-	rc = resolve(r, &su);
-	if (!rc) {
+	resolve(r, &su);
+	{
 		su.seed = (uint64_t)r->s->seed;
 		su.fast_stepping = !r->o.step_by_step;
 		su.end = r->s->duration + r->s->drain_timeout;
 		su.hooks = (struct clu_hooks){r, on_endpoint_up, on_endpoint_down, run_on_aborted,
 					      {r, run_on_first_token, run_on_finished}, run_on_replicas_changed};
 		r->cluster = clu_new(&r->sim, &su, &r->err);
-		if (!r->cluster)
-			rc = -1;
+		rc = r->cluster ? 0 : -1;
 	}
 	if (!rc) {
 		struct dg_hooks dh = {r, run_on_kv_arrived, node_of, serving};
 		dg_init(&r->net, &r->sim, r->dsetup, r->s->kv_transfer, &dh);
 	}
-	free((void *)su.pool_gpus);
 	if (rc)
 		return -1;
 	r->nsources = r->s->workloads.n;
@@ -165,8 +143,6 @@ static void teardown(struct run *r)
 	for (size_t i = 0; r->deps && i < r->ndeps; i++)
 		rt_router_release(&r->deps[i].router);
 	free(r->deps);
-	for (size_t i = 0; r->dsetup && i < r->ndeps; i++)
-		free((void *)r->dsetup[i].gpus);
 	free(r->dsetup);
 	for (size_t i = 0; i < r->nsources; i++)
 		wl_source_release(&r->sources[i].w);
@@ -183,7 +159,7 @@ static void teardown(struct run *r)
 
 /* ---- the API ---- */
 
-struct run *run_new(struct scenario *s, const struct run_options *o, struct sim_err *err)
+struct run *run_new(const struct scenario *s, const struct run_options *o, struct sim_err *err)
 {
 	struct run *r = xcalloc(1, sizeof(*r));
 	char *yaml;
@@ -193,7 +169,7 @@ struct run *run_new(struct scenario *s, const struct run_options *o, struct sim_
 	sim_err_clear(&r->err);
 	sim_init(&r->sim, (uint64_t)s->seed);
 	sim_pool_init(&r->reqs, sizeof(struct run_req), 4096);
-	/* provenance: what ran, by the text a user can rerun */
+	/* provenance: what ran, by its text */
 	yaml = scn_resolved_yaml(s);
 	sim_sha256_hex(yaml, strlen(yaml), r->sha256);
 	free(yaml);
@@ -239,7 +215,7 @@ int run_until(struct run *r, sim_time t, struct sim_err *err)
 	/* Arrivals stop at duration; in-flight work drains until drain_timeout. */
 	if (t > run_end(r))
 		t = run_end(r);
-	if (!run_stopped(r) && !r->finished)
+	if (!run_stopped(r) && !r->finished && t > r->sim.now)
 		sim_run(&r->sim, t);
 	if (r->err.kind) {
 		if (err)

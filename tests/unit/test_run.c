@@ -114,6 +114,33 @@ static void two_runs_at_once_equal_each_alone(void **state)
 	scn_release(&b);
 }
 
+/* Asking for an earlier time does nothing: time never goes back. */
+static void time_never_goes_back(void **state)
+{
+	struct scenario a;
+	struct sim_err e;
+	struct run *r;
+	char *alone, *j;
+	(void)state;
+	load("a.yaml", SCN_A, &a);
+	alone = run_alone(&a, 1);
+	sim_err_clear(&e);
+	r = run_new(&a, NULL, &e);
+	assert_int_equal(run_until(r, 100 * SIM_SEC, &e), 0);
+	assert_int_equal(run_now(r), 100 * SIM_SEC);
+	assert_int_equal(run_until(r, 50 * SIM_SEC, &e), 0);
+	assert_int_equal(run_until(r, -5, &e), 0);
+	assert_int_equal(run_now(r), 100 * SIM_SEC);
+	assert_int_equal(run_finish(r, &e), 0);
+	assert_int_equal(run_finish(r, &e), 0); /* twice: the same */
+	j = summary_json(r);
+	assert_string_equal(j, alone);
+	run_free(r);
+	free(j);
+	free(alone);
+	scn_release(&a);
+}
+
 static void slicing_changes_nothing(void **state)
 {
 	struct scenario b;
@@ -161,7 +188,7 @@ static void provenance_names_what_ran(void **state)
 	const struct rep_summary *sum;
 	(void)state;
 	load("a.yaml", SCN_A, &s);
-	scn_set_seed(&s, 31);
+	assert_int_equal(scn_set_seed(&s, 31, NULL), 0);
 	yaml = scn_resolved_yaml(&s);
 	assert_non_null(strstr(yaml, "seed: 31\n"));
 	sim_sha256_hex(yaml, strlen(yaml), sha);
@@ -170,6 +197,8 @@ static void provenance_names_what_ran(void **state)
 	assert_int_equal(run_finish(r, &e), 0);
 	sum = run_summary(r);
 	assert_int_equal(sum->seed, 31);
+	assert_int_equal(scn_set_seed(&s, UINT64_MAX, &e), -1); /* not a seed: refused, nothing changes */
+	assert_int_equal(s.seed, 31);
 	assert_string_equal(sum->scenario_sha256, sha);
 	assert_string_equal(sum->version, servesim_version);
 	assert_true(strlen(servesim_version) > 0);
@@ -186,9 +215,9 @@ static void seed_changes_the_run(void **state)
 	(void)state;
 	load("a.yaml", SCN_A, &s);
 	a = run_alone(&s, 1);
-	scn_set_seed(&s, 6);
+	assert_int_equal(scn_set_seed(&s, 6, NULL), 0);
 	b = run_alone(&s, 1);
-	scn_set_seed(&s, 5);
+	assert_int_equal(scn_set_seed(&s, 5, NULL), 0);
 	c = run_alone(&s, 1);
 	assert_string_not_equal(a, b);
 	assert_string_equal(a, c);
@@ -278,6 +307,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(two_runs_at_once_equal_each_alone),
 		cmocka_unit_test(slicing_changes_nothing),
+		cmocka_unit_test(time_never_goes_back),
 		cmocka_unit_test(every_request_is_accounted),
 		cmocka_unit_test(provenance_names_what_ran),
 		cmocka_unit_test(seed_changes_the_run),
