@@ -27,6 +27,8 @@ int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_perf(int argc, char **argv);
 int cmd_hpa_eval(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 
 /* Shared option parsing. */
 struct cli_opts {

@@ -62,6 +62,28 @@ static const struct command commands[] = {
 	 "rate_limit, policy_limit, legacy_rules) and prints one JSON object per case and line:\n"
 	 "{\"id\": ..., <every field named in the case's expected, computed>}.\n"
 	 "  --check   compare with each case's expected instead; exit 1 when any differs\n"},
+	{"sweep", cmd_sweep, "run every point x seed of an experiment file",
+	 "usage: servesim sweep FILE --out DIR [-j N] [--shard I/N | --shards N] [--resume] [--keep-runs]\n"
+	 "\n"
+	 "Runs every point of the experiment's design with every seed (the same seeds at every\n"
+	 "point) through the simulator, in N worker processes (-j, default: the machine's\n"
+	 "cores), and writes DIR/points.csv (a row per point and seed: its parameters and every\n"
+	 "numeric summary.json leaf), DIR/summary.csv (per point: mean and 95 %% CI half-width of\n"
+	 "each metric over the seeds, feasibility rate), DIR/pareto.csv and DIR/sweep.h5; each\n"
+	 "row is kept in DIR/rows/ as it ends. docs/experiments.md describes the file.\n"
+	 "  --shard I/N    run the I-th of N disjoint shares of the rows (0 <= I < N)\n"
+	 "  --shards N     the same, I from JOB_COMPLETION_INDEX (Kubernetes Indexed Jobs),\n"
+	 "                 SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN, OMPI_COMM_WORLD_RANK or PMI_RANK\n"
+	 "  --resume       skip rows DIR/rows/ already holds\n"
+	 "  --keep-runs    also write DIR/runs/p<P>-s<S>/summary.json and results.h5 per row\n"
+	 "Exit status: 0 every row ran, 2 bad input or a failed row (listed with its parameters;\n"
+	 "the other rows are in the tables), 1 internal failure.\n"},
+	{"merge", cmd_merge, "join sweep shards into the tables of one sweep",
+	 "usage: servesim merge DIR... --out DIR\n"
+	 "\n"
+	 "Joins the rows of the shard directories of one sweep (servesim sweep --shard/--shards)\n"
+	 "into DIR, with exactly the tables one machine would have written. Fails (exit 2) when\n"
+	 "the directories are not shards of one sweep or rows are missing.\n"},
 	{"version", cmd_version, "print the version", "usage: servesim version\n"},
 	{"help", cmd_help, "help on a command, or on the scenario keys",
 	 "usage: servesim help [COMMAND | scenario]\n"
