@@ -157,12 +157,21 @@ void exp_gate_release(struct exp_gate *g)
 	memset(g, 0, sizeof(*g));
 }
 
+/* Six significant digits: what a person reads (the files keep full precision). */
+static void fmt6(double v, char *buf, size_t n)
+{
+	if (isnan(v))
+		snprintf(buf, n, "null");
+	else
+		snprintf(buf, n, "%.6g", v);
+}
+
 void exp_gate_describe(const struct exp_gate_row *r, char *buf, size_t n)
 {
 	char b[32], v[32], lim[32], sig[96] = "";
-	rep_fmt_double(r->base, b, sizeof(b));
-	rep_fmt_double(r->value, v, sizeof(v));
-	rep_fmt_double(r->limit, lim, sizeof(lim));
+	fmt6(r->base, b, sizeof(b));
+	fmt6(r->value, v, sizeof(v));
+	fmt6(r->limit, lim, sizeof(lim));
 	if (r->paired_used)
 		snprintf(sig, sizeof(sig), "; paired over %zu seeds: %+.4g +- %.4g, %s", r->paired.n,
 			 r->paired.diff, r->paired.half,
@@ -235,9 +244,9 @@ void exp_gate_markdown(const struct exp_gate *g, struct rep_json *o)
 	for (size_t i = 0; i < g->n; i++) {
 		const struct exp_gate_row *r = &g->row[i];
 		char sig[96] = "-";
-		rep_fmt_double(r->base, b, sizeof(b));
-		rep_fmt_double(r->value, v, sizeof(v));
-		rep_fmt_double(r->limit, lim, sizeof(lim));
+		fmt6(r->base, b, sizeof(b));
+		fmt6(r->value, v, sizeof(v));
+		fmt6(r->limit, lim, sizeof(lim));
 		if (r->paired_used)
 			snprintf(sig, sizeof(sig), "%+.4g ± %.4g (%zu seeds%s)", r->paired.diff, r->paired.half,
 				 r->paired.n, r->paired.significant ? ", significant" : "");
