@@ -14,7 +14,8 @@ struct command {
 
 static const struct command commands[] = {
 	{"run", cmd_run, "simulate a scenario and report on it",
-	 "usage: servesim run SCENARIO.yaml [--seed N] [--set path=value]... [--out DIR] [--quiet]\n"
+	 "usage: servesim run SCENARIO.yaml [--seed N] [--seeds N] [--set path=value]... [--out DIR]\n"
+	 "                    [--quiet] [--strict]\n"
 	 "                    [--trace FILE [--trace-format F]] [--step-by-step] [--explain]\n"
 	 "                    [--openmetrics FILE]\n"
 	 "\n"
@@ -36,7 +37,14 @@ static const struct command commands[] = {
 	 "  --openmetrics FILE  write the time series as OpenMetrics text (vLLM, DCGM and\n"
 	 "                    kube-state-metrics names; timestamps from outputs.openmetrics_epoch)\n"
 	 "                    for promtool tsdb create-blocks-from openmetrics\n"
-	 "Exit status: 0 success, 2 bad input or usage, 1 internal failure.\n"},
+	 "  --seeds N         run seeds S .. S+N-1 (S: --seed or the scenario's seed:), print each\n"
+	 "                    seed's line and the headline metrics' means +- 95 % CI half-width;\n"
+	 "                    with --out, DIR/seed-<s>/ per seed and DIR/seeds.json (every numeric\n"
+	 "                    metric: n, mean, ci95_half, sd, values)\n"
+	 "  --strict          exit 3 when a score: constraint is violated (any seed's), after\n"
+	 "                    writing the outputs\n"
+	 "Exit status: 0 success, 1 internal failure, 2 bad input or usage, 3 a violated\n"
+	 "constraint with --strict.\n"},
 	{"validate", cmd_validate, "check a scenario without running it",
 	 "usage: servesim validate SCENARIO.yaml [--set path=value]... [--print]\n"
 	 "\n"
@@ -84,6 +92,46 @@ static const struct command commands[] = {
 	 "Joins the rows of the shard directories of one sweep (servesim sweep --shard/--shards)\n"
 	 "into DIR, with exactly the tables one machine would have written. Fails (exit 2) when\n"
 	 "the directories are not shards of one sweep or rows are missing.\n"},
+	{"compare", cmd_compare, "compare runs: metrics side by side, deltas, paired tests",
+	 "usage: servesim compare A B [C...] [--all] [--json | --markdown]\n"
+	 "\n"
+	 "Each input is a summary.json, a seeds.json (from run --seeds) or a run's --out folder\n"
+	 "(its seeds.json, else its summary.json). Prints the headline metrics all inputs have\n"
+	 "(every common numeric metric with --all): each input's value (mean +- 95 % CI\n"
+	 "half-width with several seeds) and each one's delta against the first. When both\n"
+	 "sides have several seeds in common, a paired t test over those seeds says whether\n"
+	 "the difference is significant (*) or not (~).\n"
+	 "  --all        every numeric metric, not only the headline ones\n"
+	 "  --json       one JSON object: {\"inputs\": [...], \"metrics\": {PATH: [per input]}}\n"
+	 "  --markdown   a markdown table\n"
+	 "Exit status: 0 success, 2 bad input or usage.\n"},
+	{"baseline", cmd_baseline, "record a baseline for `servesim check`",
+	 "usage: servesim baseline SCENARIO.yaml --out FILE [--seeds N] [--seed S] [--set path=value]...\n"
+	 "                         [--quiet]\n"
+	 "\n"
+	 "Runs the scenario with seeds S .. S+N-1 (S: --seed or the scenario's seed:; N: 1)\n"
+	 "and writes FILE atomically: seeds.json (the format of run --seeds) for several seeds,\n"
+	 "summary.json for one. Several seeds (5 or more) make a gate that seed noise does not\n"
+	 "trip; see docs/ci.md.\n"
+	 "Exit status: 0 success, 2 bad input or usage, 1 internal failure.\n"},
+	{"check", cmd_check, "run a scenario and fail on a regression against a baseline",
+	 "usage: servesim check SCENARIO.yaml --baseline FILE [--tolerance PATH=REL]...\n"
+	 "                      [--seeds N] [--seed S] [--set path=value]... [--junit FILE]\n"
+	 "                      [--markdown FILE] [--quiet]\n"
+	 "\n"
+	 "Runs the scenario with the baseline's seeds (or S .. S+N-1) and compares each gated\n"
+	 "metric with the baseline (a file from servesim baseline, run --seeds or run --out).\n"
+	 "Gated by default, each at 5 % relative tolerance: ttft_s.p50, ttft_s.p99, tpot_s.p50,\n"
+	 "tpot_s.p99, e2e_s.p99, cost.usd, oscillation.direction_reversals and score (higher\n"
+	 "is worse), slo.attainment and slo.goodput_rps (lower is worse). A metric that improves\n"
+	 "never fails. With several common seeds a metric regresses only when its mean is\n"
+	 "worse beyond the limit AND the paired difference over the common seeds is significant.\n"
+	 "  --tolerance PATH=REL  gate PATH (any numeric summary.json path) at REL (0.1: 10 %);\n"
+	 "                    overrides a default; repeatable\n"
+	 "  --junit FILE      JUnit XML, one testcase per gated metric\n"
+	 "  --markdown FILE   a markdown table (e.g. for $GITHUB_STEP_SUMMARY)\n"
+	 "Exit status: 0 nothing regressed, 3 a regression (named on stderr with baseline,\n"
+	 "new value and limit), 2 bad input or usage, 1 internal failure.\n"},
 	{"version", cmd_version, "print the version", "usage: servesim version\n"},
 	{"help", cmd_help, "help on a command, or on the scenario keys",
 	 "usage: servesim help [COMMAND | scenario]\n"
@@ -197,7 +245,9 @@ int main(int argc, char **argv)
 	for (const struct command *c = commands; c->name; c++)
 		if (!strcmp(c->name, argv[1]))
 			return c->fn(argc - 1, argv + 1);
-	fprintf(stderr, "servesim: unknown command '%s' (commands: run, validate, perf, hpa-eval, version, help)\n",
-		argv[1]);
+	fprintf(stderr, "servesim: unknown command '%s' (commands:", argv[1]);
+	for (const struct command *c = commands; c->name; c++) /* the names in one place: the table */
+		fprintf(stderr, "%s %s", c == commands ? "" : ",", c->name);
+	fprintf(stderr, ")\n");
 	return 2;
 }

@@ -54,13 +54,20 @@ int cli_parse_into(int argc, char **argv, const char *cmd, const char *allowed, 
 {
 	static const char *const names[] = {"seed", "set", "out", "quiet", "print", "trace",
 					    "trace-format", "gpu", "model", "tp", "dtype", "prefill",
-					    "batch", "decode-batch", "context", "profile", "json", "step-by-step", "check", "explain", "openmetrics", NULL};
+					    "batch", "decode-batch", "context", "profile", "json", "step-by-step", "check", "explain", "openmetrics",
+					    "seeds", "strict", "baseline", "junit", "markdown", "tolerance", NULL};
+	/* flags (no value) and where they go */
+	const struct { const char *name; bool *dst; } flags[] = {
+		{"quiet", &o->quiet}, {"print", &o->print}, {"json", &o->json},
+		{"step-by-step", &o->step_by_step}, {"check", &o->check}, {"explain", &o->explain},
+		{"strict", &o->strict}, {NULL, NULL}};
 	/* string-valued options and where they go */
 	const struct { const char *name; const char **dst; } strs[] = {
 		{"out", &o->out}, {"trace", &o->trace}, {"trace-format", &o->trace_format},
 		{"gpu", &o->gpu}, {"model", &o->model}, {"tp", &o->tp}, {"dtype", &o->dtype},
 		{"prefill", &o->prefill}, {"batch", &o->batch}, {"decode-batch", &o->decode_batch},
-		{"context", &o->context}, {"profile", &o->profile}, {"openmetrics", &o->openmetrics}, {NULL, NULL}};
+		{"context", &o->context}, {"profile", &o->profile}, {"openmetrics", &o->openmetrics},
+		{"baseline", &o->baseline}, {"junit", &o->junit}, {"markdown", &o->markdown}, {NULL, NULL}};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v;
 		char opt[40];
@@ -85,15 +92,13 @@ int cli_parse_into(int argc, char **argv, const char *cmd, const char *allowed, 
 			known = true;
 			if (!allowed_opt(allowed, names[k]))
 				return usage_error(cmd, "option '%s' does not apply here", opt);
-			if (!strcmp(names[k], "quiet") || !strcmp(names[k], "print") ||
-			    !strcmp(names[k], "json") || !strcmp(names[k], "step-by-step") ||
-			    !strcmp(names[k], "check") || !strcmp(names[k], "explain")) {
+			size_t f = 0;
+			while (flags[f].name && strcmp(flags[f].name, names[k]))
+				f++;
+			if (flags[f].name) {
 				if (a[strlen(opt)])
 					return usage_error(cmd, "option '%s' takes no value", opt);
-				*(names[k][0] == 'q' ? &o->quiet : names[k][0] == 'p' ? &o->print
-							     : names[k][0] == 'j' ? &o->json
-							     : names[k][0] == 'c' ? &o->check
-							     : names[k][0] == 'e' ? &o->explain : &o->step_by_step) = true;
+				*flags[f].dst = true;
 			} else {
 				v = opt_value(argc, argv, &i, opt);
 				if (!v || !*v)
@@ -107,6 +112,18 @@ int cli_parse_into(int argc, char **argv, const char *cmd, const char *allowed, 
 						return usage_error(cmd, "--seed: expected a whole number from 0 to 2^63-1, got '%s'", v);
 					o->seed = s;
 					o->has_seed = true;
+				} else if (!strcmp(names[k], "seeds")) {
+					char *end;
+					unsigned long long s;
+					errno = 0;
+					s = strtoull(v, &end, 10);
+					if (errno || *end || v[0] == '-' || v[0] == '+' || s < 1 || s > 100000)
+						return usage_error(cmd, "--seeds: expected a whole number from 1 to 100000, got '%s'", v);
+					o->seeds = (size_t)s;
+					o->has_seeds = true;
+				} else if (!strcmp(names[k], "tolerance")) {
+					o->tols = xrealloc(o->tols, sizeof(*o->tols) * (o->ntols + 1));
+					o->tols[o->ntols++] = v;
 				} else if (!strcmp(names[k], "set")) {
 					o->sets = xrealloc(o->sets, sizeof(*o->sets) * (o->nsets + 1));
 					o->sets[o->nsets++] = v;
@@ -127,6 +144,7 @@ int cli_parse_into(int argc, char **argv, const char *cmd, const char *allowed, 
 void cli_opts_release(struct cli_opts *o)
 {
 	free(o->sets);
+	free(o->tols);
 	memset(o, 0, sizeof(*o));
 }
 

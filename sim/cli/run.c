@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double wall_now(void)
+double cli_wall_now(void)
 {
 	/* Wall time only ever reaches wall_time_s, never a simulated result. */
 	struct timespec ts;
@@ -86,7 +86,7 @@ static int apply_trace(struct cli_opts *o, struct scenario *s, char **extra)
 	return rc;
 }
 
-static int open_results(struct scenario *s, const char *dir, struct rep_results **out, struct sim_err *err)
+int cli_open_results(struct scenario *s, const char *dir, struct rep_results **out, struct sim_err *err)
 {
 	char *path, *yaml;
 	int rc;
@@ -105,7 +105,7 @@ static int open_results(struct scenario *s, const char *dir, struct rep_results 
 	return 0;
 }
 
-static int write_summary(const struct rep_summary *sum, const char *dir, struct sim_err *err)
+int cli_write_summary(const struct rep_summary *sum, const char *dir, struct sim_err *err)
 {
 	struct rep_json j;
 	char *path;
@@ -140,7 +140,7 @@ static int run_with_progress(struct run *r, bool tty, double t0, struct sim_err 
 		double wall;
 		if ((rc = run_until(r, k == 200 ? end : end / 200 * k, err)) || run_stopped(r))
 			break;
-		wall = wall_now() - t0;
+		wall = cli_wall_now() - t0;
 		if (wall >= 1.0 || shown) {
 			char a[48], b[48], bar[41];
 			int fill = k / 5;
@@ -174,10 +174,14 @@ int cmd_run(int argc, char **argv)
 	double t0;
 	int rc;
 
-	if ((rc = cli_load(argc, argv, "run", "seed set out quiet step-by-step trace trace-format explain openmetrics", &o, &s)))
+	if ((rc = cli_load(argc, argv, "run", "seed seeds set out quiet step-by-step trace trace-format explain openmetrics strict", &o, &s)))
 		return rc;
 	if ((o.trace || o.trace_format) && (rc = apply_trace(&o, &s, extra)))
 		goto early;
+	if (o.has_seeds) {
+		rc = cli_run_seeds(&o, &s);
+		goto early;
+	}
 	sim_err_clear(&err);
 	if (o.has_seed && scn_set_seed(&s, o.seed, &err)) {
 		fprintf(stderr, "servesim run: --seed: %s\n", err.msg);
@@ -185,7 +189,7 @@ int cmd_run(int argc, char **argv)
 		goto early;
 	}
 
-	t0 = wall_now();
+	t0 = cli_wall_now();
 	memset(&ro, 0, sizeof(ro));
 	ro.step_by_step = o.step_by_step;
 	ro.explain = o.explain ? stderr : NULL;
@@ -194,7 +198,7 @@ int cmd_run(int argc, char **argv)
 		rep_parse_rfc3339(s.report.outputs.openmetrics_epoch, &epoch); /* checked when loaded */
 		ro.om = om = rep_om_new(epoch);
 	}
-	if (o.out && open_results(&s, o.out, &res, &err))
+	if (o.out && cli_open_results(&s, o.out, &res, &err))
 		goto fail;
 	ro.results = res;
 	if (!(r = run_new(&s, &ro, &err)) || run_with_progress(r, !o.quiet && isatty(2), t0, &err))
@@ -206,15 +210,16 @@ int cmd_run(int argc, char **argv)
 	if (rc)
 		goto fail;
 	sum = run_summary(r);
-	sum->wall_time_s = wall_now() - t0;
-	if (o.out && write_summary(sum, o.out, &err))
+	sum->wall_time_s = cli_wall_now() - t0;
+	if (o.out && cli_write_summary(sum, o.out, &err))
 		goto fail;
 	committed_summary = o.out != NULL;
 	if (om && rep_om_write(om, o.openmetrics, &err))
 		goto fail;
 	if (!o.quiet)
 		cli_print_summary(sum);
-	rc = 0;
+	/* --strict: a violated score constraint fails the run, its outputs written */
+	rc = o.strict && sum->has_score && !sum->feasible ? CLI_EXIT_REGRESSION : 0;
 	goto out;
 fail:
 	fprintf(stderr, "%s\n", err.msg);

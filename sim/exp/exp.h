@@ -44,6 +44,21 @@ void exp_leaves_from_summary(struct exp_leaves *l, const struct rep_summary *s);
 /* The value at path; false when there is none. */
 bool exp_leaves_get(const struct exp_leaves *l, const char *path, double *v);
 
+/*
+ * The JSON reader under the leaves (strict RFC 8259; nesting is bounded):
+ * calls fn for every scalar with its dotted path (the path of the array for
+ * an array's elements, in_array then true), a number (null: NaN, booleans
+ * 0/1) or a string (str non-NULL, v NaN). -1 with err "NAME:line:col: what"
+ * when the text is not JSON.
+ */
+typedef void (*exp_json_fn)(void *ud, const char *path, bool in_array, double v, const char *str);
+int exp_json_walk(const char *name, const char *json, size_t len, exp_json_fn fn, void *ud,
+		  struct sim_err *err);
+
+/* The headline metrics (NULL-terminated): what `run --seeds` and `compare`
+ * show by default. */
+extern const char *const exp_headline[];
+
 /* ---- statistics over seeds ---- */
 
 /* n values: mean, sample standard deviation, and the half-width of the 95 %
@@ -161,5 +176,137 @@ int exp_sweep(const struct exp_file *e, const struct exp_sweep_opts *o, struct e
  * written, in out (which may be one of them). */
 int exp_merge(const char *const *dirs, size_t n, const char *out, struct exp_sweep_result *res,
 	      struct sim_err *err);
+/* ---- one configuration over several seeds ---- */
+
+/*
+ * Runs of one configuration, one per seed, in seed order: what `run
+ * --seeds` writes as seeds.json and what compare and check read back (a
+ * summary.json is one seed).
+ */
+struct exp_seeds {
+	char *scenario, *version, *sha256; /* name and provenance of the first */
+	uint64_t *seed;
+	struct exp_leaves *run;            /* one per seed */
+	bool *feasible;                    /* no violated score constraint */
+	size_t n, cap;
+};
+void exp_seeds_init(struct exp_seeds *x);
+void exp_seeds_release(struct exp_seeds *x);
+/* Appends a finished run's summary (its seed is sum->seed). */
+void exp_seeds_add(struct exp_seeds *x, const struct rep_summary *sum);
+/* seeds.json: {"scenario", "seeds", "metrics": {PATH: {n, mean, ci95_half,
+ * sd, values}}, "provenance"}, every numeric leaf of the first run in its
+ * order. */
+void exp_seeds_json(const struct exp_seeds *x, struct rep_json *j);
+/* From seeds.json or summary.json text (told apart by a "metrics" object
+ * beside a "seeds" array); -1 with err "NAME:line:col: ..." otherwise. */
+int exp_seeds_from_json(struct exp_seeds *x, const char *name, const char *json, size_t len,
+			struct sim_err *err);
+/* From a file (seeds.json or summary.json) or a run's output folder (its
+ * seeds.json, else its summary.json); -1 with err (SIM_EIO or SIM_EINPUT). */
+int exp_seeds_load(struct exp_seeds *x, const char *path, struct sim_err *err);
+/* The value of path in each run into out[0..n) (NaN where missing); the
+ * number of runs that have it. */
+size_t exp_seeds_values(const struct exp_seeds *x, const char *path, double *out);
+/* The values of path over the seeds a and b share, aligned in va, vb (each
+ * of room min(a->n, b->n)); the number of common seeds. */
+size_t exp_seeds_common(const struct exp_seeds *a, const struct exp_seeds *b, const char *path,
+			double *va, double *vb);
+bool exp_seeds_all_feasible(const struct exp_seeds *x);
+
+/* What a caller does around each seed's run: before fills the run's options
+ * (results file...), after sees the finished summary (and may set
+ * wall_time_s). Either may be NULL; 0, or -1 with err set. */
+struct exp_run_hooks {
+	int (*before)(void *ud, uint64_t seed, struct run_options *o, struct sim_err *err);
+	int (*after)(void *ud, struct rep_summary *sum, struct sim_err *err);
+	void *ud;
+};
+/* Runs s with seeds s0 .. s0+n-1 (scn_set_seed between runs: common random
+ * numbers), appending each to out. 0, or -1 with err (an invalid seed is
+ * SIM_EINPUT). */
+int exp_run_seeds(struct scenario *s, uint64_t s0, size_t n, const struct exp_run_hooks *h,
+		  struct exp_seeds *out, struct sim_err *err);
+
+/* ---- comparisons ---- */
+
+/* One metric across inputs: each input's statistics, its delta against the
+ * first (mean minus mean) and, when both have several seeds with at least two
+ * in common, the paired test of it against the first over those seeds. */
+struct exp_cmp_cell {
+	struct exp_stat st;
+	double delta, rel;       /* rel: delta / |first mean| (NaN when 0) */
+	struct exp_paired paired;
+	bool has_paired;
+};
+struct exp_cmp_row {
+	char *path;
+	struct exp_cmp_cell *cell; /* one per input */
+};
+struct exp_compare {
+	size_t ninputs, n;
+	struct exp_cmp_row *row;
+};
+/* Rows: the numeric metrics every input has (all) or the headline ones
+ * among them, in the first input's order; metrics null in every input are
+ * left out. */
+void exp_compare_build(const struct exp_seeds *in, size_t nin, bool all, struct exp_compare *c);
+void exp_compare_release(struct exp_compare *c);
+/* {"inputs": [names], "metrics": {PATH: [{n, mean, ci95_half, delta, rel,
+ * paired: {n, diff, ci95_half, significant}}, ...]}} */
+void exp_compare_json(const struct exp_compare *c, const char *const *names, struct rep_json *j);
+
+/* ---- regression gates ---- */
+
+/* A tolerance: PATH may get worse by rel (relative to the baseline) in the
+ * direction `worse` (+1: higher is worse, -1: lower is worse). */
+struct exp_tol {
+	const char *path;
+	double rel;
+	int worse;
+};
+#define EXP_DEFAULT_REL 0.05
+/* The default gate (NULL-terminated by path), each at EXP_DEFAULT_REL. */
+extern const struct exp_tol exp_default_tols[];
+/* Which way path gets worse: -1 for attainment, goodput and throughput
+ * leaves, +1 for everything else. */
+int exp_worse_dir(const char *path);
+/* "PATH=REL" (REL >= 0, e.g. 0.1 for 10 %); -1 with err otherwise. t->path
+ * points into text and ends at the "=" (text must outlive t); t->worse is
+ * the default gate's direction for PATH, else 0 (exp_worse_dir decides). */
+int exp_tol_parse(const char *text, struct exp_tol *t, struct sim_err *err);
+
+struct exp_gate_row {
+	char *path;
+	int worse;
+	double rel, base, value, limit; /* means over seeds */
+	size_t nbase, nvalue;
+	struct exp_paired paired;
+	bool paired_used;  /* several common seeds: significance is required too */
+	bool regressed;
+};
+struct exp_gate {
+	struct exp_gate_row *row;
+	size_t n, nregressed;
+};
+/*
+ * Checks now against base: the default tolerances (those whose metric the
+ * baseline has a value for) with the extra ones added or overriding by path.
+ * A metric regresses when its mean is worse than the limit base ± rel ×
+ * |base| and, with at least two common seeds, the paired difference is
+ * significant and in the worse direction; a missing or null new value where
+ * the baseline has one regresses. -1 with err when an extra tolerance names
+ * a metric the baseline does not have.
+ */
+int exp_gate_check(const struct exp_seeds *base, const struct exp_seeds *now,
+		   const struct exp_tol *extra, size_t nextra, struct exp_gate *g,
+		   struct sim_err *err);
+void exp_gate_release(struct exp_gate *g);
+/* One line on a row ("ttft_s.p99: 0.41 > limit 0.36 (baseline 0.35, +17.1 %)"). */
+void exp_gate_describe(const struct exp_gate_row *r, char *buf, size_t n);
+/* JUnit XML: one testcase per row, a failure element for a regression. */
+void exp_gate_junit(const struct exp_gate *g, const char *suite, struct rep_json *out);
+/* A markdown table (for a CI job summary). */
+void exp_gate_markdown(const struct exp_gate *g, struct rep_json *out);
 
 #endif
