@@ -138,17 +138,6 @@ struct clu_pod_faults {
 	sim_time restart_backoff, max_restart_backoff;
 };
 
-struct clu_kv_transfer {
-	const char *decode;   /* the decode deployment */
-	int decode_policy;    /* enum rt_policy: how a decode replica is chosen */
-	int network;          /* enum clu_network: the nodes' NIC class */
-	double bandwidth;     /* bytes/s per node NIC; 0: the class's */
-	sim_time latency;     /* per transfer */
-	bool has_latency;     /* else the class's */
-	double nvlink_bandwidth; /* bytes/s when both replicas share a node; 0: the GPU's interconnect */
-	bool layerwise;       /* send layer by layer while the prefill runs */
-};
-
 enum clu_role { CLU_ROLE_COLOCATED, CLU_ROLE_PREFILL, CLU_ROLE_DECODE };
 
 struct clu_deployment_config {

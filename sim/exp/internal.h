@@ -9,4 +9,8 @@
 int exp_tables_write_dir(const struct exp_file *e, size_t npoints, const struct exp_sweep_opts *o,
 			 struct exp_sweep_result *res, struct sim_err *err);
 
+/* A number as the tables and row files write it: integers as integers, NaN
+ * as nan, others as the shortest text that reads back to the same double. */
+void exp_num_text(double v, char *buf, size_t n);
+
 #endif

@@ -150,10 +150,7 @@ static void put_text(struct rep_json *b, const char *s)
 static void put_num(struct rep_json *b, double v)
 {
 	char buf[40];
-	if (isnan(v))
-		snprintf(buf, sizeof(buf), "nan");
-	else
-		rep_fmt_double(v, buf, sizeof(buf));
+	exp_num_text(v, buf, sizeof(buf));
 	rep_json_raw(b, buf);
 }
 

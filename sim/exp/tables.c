@@ -165,15 +165,20 @@ static void csv_text(struct rep_json *b, const char *s)
 	rep_json_raw(b, "\"");
 }
 
+void exp_num_text(double v, char *buf, size_t n)
+{
+	if (isnan(v))
+		snprintf(buf, n, "nan");
+	else if (v == floor(v) && fabs(v) < 9007199254740992.0) /* counts read as counts */
+		snprintf(buf, n, "%.0f", v);
+	else
+		rep_fmt_double(v, buf, n);
+}
+
 static void csv_num(struct rep_json *b, double v)
 {
 	char buf[40];
-	if (isnan(v))
-		snprintf(buf, sizeof(buf), "nan");
-	else if (v == floor(v) && fabs(v) < 9007199254740992.0) /* counts read as counts */
-		snprintf(buf, sizeof(buf), "%.0f", v);
-	else
-		rep_fmt_double(v, buf, sizeof(buf));
+	exp_num_text(v, buf, sizeof(buf));
 	rep_json_raw(b, buf);
 }
 
