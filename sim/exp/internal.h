@@ -4,6 +4,9 @@
 
 #include "exp.h"
 
+/* The most rows (points x seeds) a sweep may have. */
+#define EXP_MAX_ROWS 10000000
+
 /* Writes DIR/sweep.meta and the tables over the rows of DIR/rows that
  * belong to this shard. */
 int exp_tables_write_dir(const struct exp_file *e, size_t npoints, const struct exp_sweep_opts *o,

@@ -339,6 +339,12 @@ int exp_sweep(const struct exp_file *e, const struct exp_sweep_opts *o, struct e
 	memset(res, 0, sizeof(*res));
 	if (exp_design_points(e, &p, err))
 		return -1;
+	if (p.n > EXP_MAX_ROWS / e->nseeds) {
+		sim_err_set(err, SIM_EINPUT, "%s: %zu points x %zu seeds is more than %d rows", e->path, p.n, e->nseeds,
+			    EXP_MAX_ROWS);
+		exp_points_release(&p);
+		return -1;
+	}
 	dir = xasprintf("%s/rows", o->out);
 	if (rep_mkdir_p(dir, err)) {
 		free(dir);

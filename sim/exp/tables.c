@@ -137,6 +137,8 @@ static int meta_read(const char *dir, struct meta *m, struct sim_err *err)
 	}
 	free(line);
 	fclose(f);
+	if (ok && (m->npoints == 0 || m->npoints > EXP_MAX_ROWS || m->nseeds > EXP_MAX_ROWS / m->npoints))
+		ok = false; /* a sweep holds at most EXP_MAX_ROWS rows */
 	if (!ok || !m->experiment || !m->nseeds) {
 		sim_err_at(err, path, lineno, 0, "not a servesim sweep.meta");
 		meta_release(m);
